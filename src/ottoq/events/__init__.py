@@ -1,0 +1,1 @@
+"""The append-only audit log, which is also the outbox for realtime and webhooks."""

@@ -1,0 +1,1 @@
+"""The fleet: vehicles, their telemetry and their status."""

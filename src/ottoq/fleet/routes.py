@@ -1,0 +1,66 @@
+"""HTTP routes for vehicles: telemetry, status, arrival and departure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+
+from ottoq.errors import Invalid
+from ottoq.fleet import service
+from ottoq.web.models import ArriveBody, TelemetryBody
+from ottoq.web.runtime import rt
+
+F = "/functions/v1"
+
+
+@post(f"{F}/ottoq-vehicles-telemetry", status_code=200, summary="Ingest one reading")
+async def telemetry(request: Request[Any, Any, Any], data: TelemetryBody) -> dict[str, Any]:
+    runtime = rt(request)
+    reading = service.Reading(
+        vehicle_ref=data.vehicle_id, soc=data.soc, odometer_km=data.odometer_km,
+        lat=data.location.lat if data.location else None,
+        lon=data.location.lon if data.location else None,
+        health=data.health, ts=data.ts,
+    )
+    return await runtime.tx(lambda c: service.ingest(c, runtime.ctx, reading))
+
+
+@get(f"{F}/ottoq-vehicles-status/{{vehicle_id:str}}", summary="A vehicle and its assignment")
+async def vehicle_status(request: Request[Any, Any, Any], vehicle_id: str) -> dict[str, Any]:
+    runtime = rt(request)
+    return await runtime.tx(lambda c: service.vehicle_status(c, runtime.ctx, vehicle_id))
+
+
+def _vehicle_ref(path_ref: str | None, data: ArriveBody | None) -> str:
+    ref = path_ref or (data.vehicle_id if data else None)
+    if not ref:
+        raise Invalid("vehicle_id is required, in the path or the body")
+    return ref
+
+
+@post(f"{F}/ottoq-vehicles-arrive", status_code=200, summary="A vehicle arrived at a depot")
+async def arrive(request: Request[Any, Any, Any], data: ArriveBody) -> dict[str, Any]:
+    runtime = rt(request)
+    ref = _vehicle_ref(None, data)
+    return await runtime.tx(lambda c: service.arrive(c, runtime.ctx, ref, data.depot_id))
+
+
+@post(f"{F}/ottoq-vehicles-arrive/{{vehicle_id:str}}", status_code=200,
+      summary="A vehicle arrived at a depot")
+async def arrive_by_path(
+    request: Request[Any, Any, Any], vehicle_id: str, data: ArriveBody | None = None
+) -> dict[str, Any]:
+    runtime = rt(request)
+    depot_id = data.depot_id if data else None
+    return await runtime.tx(lambda c: service.arrive(c, runtime.ctx, vehicle_id, depot_id))
+
+
+@post(f"{F}/ottoq-vehicles-depart", status_code=200, summary="A vehicle left its depot")
+async def depart(request: Request[Any, Any, Any], data: ArriveBody) -> dict[str, Any]:
+    runtime = rt(request)
+    ref = _vehicle_ref(None, data)
+    return await runtime.tx(lambda c: service.depart(c, runtime.ctx, ref))
+
+
+ROUTES = [telemetry, vehicle_status, arrive, arrive_by_path, depart]

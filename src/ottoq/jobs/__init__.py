@@ -1,0 +1,1 @@
+"""Jobs: booking onto resource calendars, the pending queue and the scheduler tick."""

@@ -1,0 +1,1 @@
+"""The depot network: cities, depots and their resources."""

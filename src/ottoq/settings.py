@@ -1,0 +1,59 @@
+"""Settings read once from the environment (OTTOQ_*), passed explicitly from then on."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"OTTOQ_{name}", default)
+
+
+def _flag(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    data_dir: Path = Path(".ottoq")
+    clock: str = "real"
+    seed: int = 42
+    booking_horizon: timedelta = timedelta(hours=24)
+    arrival_grace: timedelta = timedelta(minutes=15)
+    # RESERVED shows on a stall once its next window starts within this lead.
+    reserve_lead: timedelta = timedelta(minutes=15)
+    # Fleets that report no arrivals get their jobs started when the window opens.
+    arrival_required: bool = True
+    tick_interval_s: float = 1.0
+    max_body_bytes: int = 1_000_000
+    telemetry_batch_limit: int = 1000
+    anon_key: str | None = None
+    service_key: str | None = None
+    log_format: str = "auto"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            database_url=os.environ.get("OTTOQ_DATABASE_URL") or None,
+            data_dir=Path(_env("DATA_DIR", ".ottoq")),
+            clock=_env("CLOCK", "real"),
+            seed=int(_env("SEED", "42")),
+            booking_horizon=timedelta(hours=float(_env("BOOKING_HORIZON_HOURS", "24"))),
+            arrival_grace=timedelta(minutes=float(_env("ARRIVAL_GRACE_MINUTES", "15"))),
+            reserve_lead=timedelta(minutes=float(_env("RESERVE_LEAD_MINUTES", "15"))),
+            arrival_required=_flag("ARRIVAL_REQUIRED", True),
+            tick_interval_s=float(_env("TICK_INTERVAL", "1.0")),
+            max_body_bytes=int(_env("MAX_BODY_BYTES", "1000000")),
+            telemetry_batch_limit=int(_env("TELEMETRY_BATCH_LIMIT", "1000")),
+            anon_key=os.environ.get("OTTOQ_ANON_KEY") or None,
+            service_key=os.environ.get("OTTOQ_SERVICE_KEY") or None,
+            log_format=_env("LOG_FORMAT", "auto"),
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,60 @@
+"""Every error leaves as {"error": "<what was wrong>"} with the contract's status code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from ottoq.errors import OttoqError
+
+log = structlog.get_logger()
+
+
+def _body(message: str, status: int, **extra: Any) -> Response[dict[str, Any]]:
+    return Response({"error": message, **extra}, status_code=status)
+
+
+def domain_error(_: Request[Any, Any, Any], exc: OttoqError) -> Response[dict[str, Any]]:
+    return _body(exc.message, exc.status_code, **exc.extra)
+
+
+def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    detail = str(exc.detail)
+    if detail.startswith("JSON is malformed") or "malformed" in detail.lower():
+        return _body(f"malformed JSON body: {detail}", 400)
+    problems = []
+    for item in exc.extra or []:
+        if isinstance(item, dict):
+            key = item.get("key")
+            where = f"{key}: " if key and key != "data" else ""
+            problems.append(f"{where}{item.get('message')}")
+    message = "; ".join(problems) or detail
+    return _body(message, 422 if problems else 400)
+
+
+def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    return _body(str(exc.detail), exc.status_code)
+
+
+def data_error(_: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[dict[str, Any]]:
+    # Values the database refuses (a date out of range, text where a number goes) are bad input.
+    return _body(f"invalid value: {exc}", 422)
+
+
+def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("http.unhandled", path=request.url.path, error=type(exc).__name__)
+    return _body("internal error; it has been logged", 500)
+
+
+HANDLERS: dict[Any, Any] = {
+    OttoqError: domain_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    asyncpg.DataError: data_error,
+    asyncpg.IntegrityConstraintViolationError: data_error,
+    Exception: unexpected,
+}
