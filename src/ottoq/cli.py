@@ -20,8 +20,11 @@ from ottoq.db.pool import create_pool
 from ottoq.network.seed import is_seeded, seed_demo
 from ottoq.settings import Settings
 
-app = typer.Typer(help="OTTO-Q: depot queuing and reservation for electric fleets.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="OTTO-Q: depot queuing and reservation for electric fleets.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 replay_app = typer.Typer(help="Replay real data through OTTO-Q's API.", no_args_is_help=True)
 app.add_typer(replay_app, name="replay")
 
@@ -79,8 +82,9 @@ def up(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 54321,
     data_dir: DataDir = None,
-    no_simulator: Annotated[bool, typer.Option("--no-simulator",
-                                               help="do not start the demo fleet")] = False,
+    no_simulator: Annotated[
+        bool, typer.Option("--no-simulator", help="do not start the demo fleet")
+    ] = False,
 ) -> None:
     """Everything on one machine: database, migrations, demo network, API and worker."""
     settings = _settings(data_dir)

@@ -22,8 +22,11 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
 def configure(fmt: str = "auto", level: str = "INFO") -> None:
     """JSON when asked or when not on a terminal; coloured key=value lines on a terminal."""
     as_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
-    renderer = (structlog.processors.JSONRenderer() if as_json
-                else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()))
+    renderer = (
+        structlog.processors.JSONRenderer()
+        if as_json
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -30,34 +30,43 @@ def _machine(name: str, moves: dict[str, set[str]]) -> Machine:
     return Machine(name, {state: frozenset(targets) for state, targets in moves.items()})
 
 
-JOB = _machine("job", {
-    "PENDING": {"SCHEDULED", "CANCELLED", "EXPIRED"},
-    # SCHEDULED -> PENDING: the job was bumped from its window by an overrun and queues again.
-    "SCHEDULED": {"ACTIVE", "CANCELLED", "EXPIRED", "PENDING"},
-    "ACTIVE": {"COMPLETED", "CANCELLED"},
-    "COMPLETED": set(),
-    "CANCELLED": set(),
-    "EXPIRED": set(),
-})
+JOB = _machine(
+    "job",
+    {
+        "PENDING": {"SCHEDULED", "CANCELLED", "EXPIRED"},
+        # SCHEDULED -> PENDING: the job was bumped from its window by an overrun and queues again.
+        "SCHEDULED": {"ACTIVE", "CANCELLED", "EXPIRED", "PENDING"},
+        "ACTIVE": {"COMPLETED", "CANCELLED"},
+        "COMPLETED": set(),
+        "CANCELLED": set(),
+        "EXPIRED": set(),
+    },
+)
 
 OPEN_JOB_STATES = ("PENDING", "SCHEDULED", "ACTIVE")
 LIVE_JOB_STATES = ("SCHEDULED", "ACTIVE")
 
-RESOURCE = _machine("resource", {
-    "AVAILABLE": {"RESERVED", "BUSY", "OUT_OF_SERVICE"},
-    "RESERVED": {"AVAILABLE", "BUSY", "OUT_OF_SERVICE"},
-    "BUSY": {"AVAILABLE", "RESERVED"},
-    "OUT_OF_SERVICE": {"AVAILABLE"},
-})
+RESOURCE = _machine(
+    "resource",
+    {
+        "AVAILABLE": {"RESERVED", "BUSY", "OUT_OF_SERVICE"},
+        "RESERVED": {"AVAILABLE", "BUSY", "OUT_OF_SERVICE"},
+        "BUSY": {"AVAILABLE", "RESERVED"},
+        "OUT_OF_SERVICE": {"AVAILABLE"},
+    },
+)
 
-VEHICLE = _machine("vehicle", {
-    "IDLE": {"ON_TRIP", "ENROUTE_DEPOT", "AT_DEPOT"},
-    "ON_TRIP": {"IDLE", "ENROUTE_DEPOT", "AT_DEPOT"},
-    # ENROUTE_DEPOT -> IN_SERVICE: fleets that report no arrivals start when the window opens.
-    "ENROUTE_DEPOT": {"AT_DEPOT", "IN_SERVICE", "IDLE", "ON_TRIP"},
-    "AT_DEPOT": {"IN_SERVICE", "ENROUTE_DEPOT", "IDLE", "ON_TRIP"},
-    "IN_SERVICE": {"IDLE", "AT_DEPOT"},
-})
+VEHICLE = _machine(
+    "vehicle",
+    {
+        "IDLE": {"ON_TRIP", "ENROUTE_DEPOT", "AT_DEPOT"},
+        "ON_TRIP": {"IDLE", "ENROUTE_DEPOT", "AT_DEPOT"},
+        # ENROUTE_DEPOT -> IN_SERVICE: fleets that report no arrivals start when the window opens.
+        "ENROUTE_DEPOT": {"AT_DEPOT", "IN_SERVICE", "IDLE", "ON_TRIP"},
+        "AT_DEPOT": {"IN_SERVICE", "ENROUTE_DEPOT", "IDLE", "ON_TRIP"},
+        "IN_SERVICE": {"IDLE", "AT_DEPOT"},
+    },
+)
 
 JOB_TYPE_RESOURCE = {
     "CHARGE": "CHARGE_STALL",

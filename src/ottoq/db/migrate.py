@@ -16,8 +16,11 @@ _MIGRATION_LOCK = 0x0770_0001
 def migration_files() -> list[tuple[str, str]]:
     """Every migration as (version, sql), sorted by version (their date-and-purpose names)."""
     folder = resources.files("ottoq.db") / "migrations"
-    found = [(p.name.removesuffix(".sql"), p.read_text()) for p in folder.iterdir()
-             if p.name.endswith(".sql")]
+    found = [
+        (p.name.removesuffix(".sql"), p.read_text())
+        for p in folder.iterdir()
+        if p.name.endswith(".sql")
+    ]
     return sorted(found)
 
 

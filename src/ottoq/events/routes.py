@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Request, get
-from litestar.params import Parameter
+from litestar.params import FromQuery, QueryParameter
 
 from ottoq.events import store
 from ottoq.web.runtime import rt
@@ -39,10 +39,12 @@ GROUP BY job_type, state;
 @get(f"{F}/ottoq-events", summary="The audit trail, newest first")
 async def events(
     request: Request[Any, Any, Any],
-    entity_type: EntityType | None = None,
-    entity_id: UUID | None = None,
-    after: Annotated[int | None, Parameter(ge=1, description="page on from this event id")] = None,
-    limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+    entity_type: FromQuery[EntityType | None] = None,
+    entity_id: FromQuery[UUID | None] = None,
+    after: Annotated[
+        int | None, QueryParameter(ge=1, description="events older than this id")
+    ] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     runtime = rt(request)
     rows = await runtime.tx(lambda c: store.page(c, entity_type, entity_id, after, limit))

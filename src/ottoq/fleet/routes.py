@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.params import FromPath, JSONBody
 
 from ottoq.errors import Invalid
 from ottoq.fleet import service
@@ -15,19 +16,26 @@ F = "/functions/v1"
 
 
 @post(f"{F}/ottoq-vehicles-telemetry", status_code=200, summary="Ingest one reading")
-async def telemetry(request: Request[Any, Any, Any], data: TelemetryBody) -> dict[str, Any]:
+async def telemetry(
+    request: Request[Any, Any, Any], data: JSONBody[TelemetryBody]
+) -> dict[str, Any]:
     runtime = rt(request)
     reading = service.Reading(
-        vehicle_ref=data.vehicle_id, soc=data.soc, odometer_km=data.odometer_km,
+        vehicle_ref=data.vehicle_id,
+        soc=data.soc,
+        odometer_km=data.odometer_km,
         lat=data.location.lat if data.location else None,
         lon=data.location.lon if data.location else None,
-        health=data.health, ts=data.ts,
+        health=data.health,
+        ts=data.ts,
     )
     return await runtime.tx(lambda c: service.ingest(c, runtime.ctx, reading))
 
 
 @get(f"{F}/ottoq-vehicles-status/{{vehicle_id:str}}", summary="A vehicle and its assignment")
-async def vehicle_status(request: Request[Any, Any, Any], vehicle_id: str) -> dict[str, Any]:
+async def vehicle_status(
+    request: Request[Any, Any, Any], vehicle_id: FromPath[str]
+) -> dict[str, Any]:
     runtime = rt(request)
     return await runtime.tx(lambda c: service.vehicle_status(c, runtime.ctx, vehicle_id))
 
@@ -40,16 +48,21 @@ def _vehicle_ref(path_ref: str | None, data: ArriveBody | None) -> str:
 
 
 @post(f"{F}/ottoq-vehicles-arrive", status_code=200, summary="A vehicle arrived at a depot")
-async def arrive(request: Request[Any, Any, Any], data: ArriveBody) -> dict[str, Any]:
+async def arrive(request: Request[Any, Any, Any], data: JSONBody[ArriveBody]) -> dict[str, Any]:
     runtime = rt(request)
     ref = _vehicle_ref(None, data)
     return await runtime.tx(lambda c: service.arrive(c, runtime.ctx, ref, data.depot_id))
 
 
-@post(f"{F}/ottoq-vehicles-arrive/{{vehicle_id:str}}", status_code=200,
-      summary="A vehicle arrived at a depot")
+@post(
+    f"{F}/ottoq-vehicles-arrive/{{vehicle_id:str}}",
+    status_code=200,
+    summary="A vehicle arrived at a depot",
+)
 async def arrive_by_path(
-    request: Request[Any, Any, Any], vehicle_id: str, data: ArriveBody | None = None
+    request: Request[Any, Any, Any],
+    vehicle_id: FromPath[str],
+    data: JSONBody[ArriveBody | None] = None,
 ) -> dict[str, Any]:
     runtime = rt(request)
     depot_id = data.depot_id if data else None
@@ -57,7 +70,7 @@ async def arrive_by_path(
 
 
 @post(f"{F}/ottoq-vehicles-depart", status_code=200, summary="A vehicle left its depot")
-async def depart(request: Request[Any, Any, Any], data: ArriveBody) -> dict[str, Any]:
+async def depart(request: Request[Any, Any, Any], data: JSONBody[ArriveBody]) -> dict[str, Any]:
     runtime = rt(request)
     ref = _vehicle_ref(None, data)
     return await runtime.tx(lambda c: service.depart(c, runtime.ctx, ref))

@@ -39,9 +39,14 @@ class Reading:
     ts: datetime | None = None
 
     def as_payload(self) -> dict[str, Any]:
-        return {"soc": self.soc, "odometer_km": self.odometer_km, "lat": self.lat,
-                "lon": self.lon, "health": self.health,
-                "ts": self.ts.isoformat() if self.ts else None}
+        return {
+            "soc": self.soc,
+            "odometer_km": self.odometer_km,
+            "lat": self.lat,
+            "lon": self.lon,
+            "health": self.health,
+            "ts": self.ts.isoformat() if self.ts else None,
+        }
 
 
 async def ingest(conn: asyncpg.Connection, ctx: Ctx, reading: Reading) -> dict[str, Any]:
@@ -51,8 +56,16 @@ async def ingest(conn: asyncpg.Connection, ctx: Ctx, reading: Reading) -> dict[s
         raise NotFound(f"vehicle {reading.vehicle_ref} not found")
     now = ctx.now()
     row = await conn.fetchrow(
-        fq.APPLY_TELEMETRY, vehicle["id"], reading.soc, reading.odometer_km, reading.lat,
-        reading.lon, reading.health or {}, reading.ts or now, now, reading.as_payload(),
+        fq.APPLY_TELEMETRY,
+        vehicle["id"],
+        reading.soc,
+        reading.odometer_km,
+        reading.lat,
+        reading.lon,
+        reading.health or {},
+        reading.ts or now,
+        now,
+        reading.as_payload(),
     )
 
     if row["fresh"] and reading.lat is not None and reading.lon is not None:
@@ -63,9 +76,11 @@ async def ingest(conn: asyncpg.Connection, ctx: Ctx, reading: Reading) -> dict[s
     if row["fresh"] and reading.soc is not None:
         triggered = await _auto_charge(conn, ctx, dict(row), vehicle)
     status = await conn.fetchval("SELECT status FROM ottoq_vehicles WHERE id = $1", row["id"])
-    return {"success": True,
-            "vehicle": {"id": row["id"], "soc": row["soc"], "status": status},
-            "job_triggered": triggered}
+    return {
+        "success": True,
+        "vehicle": {"id": row["id"], "soc": row["soc"], "status": status},
+        "job_triggered": triggered,
+    }
 
 
 async def _auto_charge(
@@ -76,8 +91,11 @@ async def _auto_charge(
         return None
     if await conn.fetchrow(jq.OPEN_JOB_OF_TYPE, row["id"], "CHARGE") is not None:
         return None
-    req = JobRequest(vehicle_ref=str(row["id"]), job_type="CHARGE",
-                     metadata={"trigger": "low_soc", "soc": row["soc"]})
+    req = JobRequest(
+        vehicle_ref=str(row["id"]),
+        job_type="CHARGE",
+        metadata={"trigger": "low_soc", "soc": row["soc"]},
+    )
     try:
         async with conn.transaction():
             outcome = await request_job(conn, ctx, req)
@@ -108,8 +126,10 @@ async def _arrive_if_near(
     )
     for depot in jobs:
         radius = float(depot["config_jsonb"].get("arrival_radius_m", DEFAULT_ARRIVAL_RADIUS_M))
-        if depot["lat"] is not None and distance_m(row["lat"], row["lon"], depot["lat"],
-                                                   depot["lon"]) <= radius:
+        if (
+            depot["lat"] is not None
+            and distance_m(row["lat"], row["lon"], depot["lat"], depot["lon"]) <= radius
+        ):
             await mark_arrived(conn, ctx, row["id"], row["city_id"], depot["id"], now)
 
 
@@ -122,14 +142,26 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 async def mark_arrived(
-    conn: asyncpg.Connection, ctx: Ctx, vehicle_id: UUID, city_id: UUID,
-    depot_id: UUID | None, now: datetime,
+    conn: asyncpg.Connection,
+    ctx: Ctx,
+    vehicle_id: UUID,
+    city_id: UUID,
+    depot_id: UUID | None,
+    now: datetime,
 ) -> list[UUID]:
     jobs = await conn.fetch(fq.MARK_ARRIVED, vehicle_id, depot_id, now)
-    await record(conn, city_id=city_id, entity_type="VEHICLE", entity_id=vehicle_id,
-                 event_type="VEHICLE_ARRIVED",
-                 payload={"depot_id": str(depot_id) if depot_id else None,
-                          "job_ids": [str(j["id"]) for j in jobs]}, at=now)
+    await record(
+        conn,
+        city_id=city_id,
+        entity_type="VEHICLE",
+        entity_id=vehicle_id,
+        event_type="VEHICLE_ARRIVED",
+        payload={
+            "depot_id": str(depot_id) if depot_id else None,
+            "job_ids": [str(j["id"]) for j in jobs],
+        },
+        at=now,
+    )
     await fq.settle_vehicles(conn, [vehicle_id], now)
     return [j["id"] for j in jobs]
 
@@ -143,10 +175,13 @@ async def arrive(
         raise NotFound(f"vehicle {vehicle_ref} not found")
     if depot_id is not None and await find_depot(conn, depot_id) is None:
         raise NotFound(f"depot {depot_id} not found")
-    job_ids = await mark_arrived(conn, ctx, vehicle["id"], vehicle["city_id"], depot_id,
-                                 ctx.now())
-    return {"success": True, "vehicle_id": vehicle["id"], "job_ids": job_ids,
-            "status": await _status(conn, vehicle["id"])}
+    job_ids = await mark_arrived(conn, ctx, vehicle["id"], vehicle["city_id"], depot_id, ctx.now())
+    return {
+        "success": True,
+        "vehicle_id": vehicle["id"],
+        "job_ids": job_ids,
+        "status": await _status(conn, vehicle["id"]),
+    }
 
 
 async def depart(conn: asyncpg.Connection, ctx: Ctx, vehicle_ref: str) -> dict[str, Any]:
@@ -158,30 +193,49 @@ async def depart(conn: asyncpg.Connection, ctx: Ctx, vehicle_ref: str) -> dict[s
     finished, resources = [], []
     for job in await conn.fetch(
         "SELECT id, state, resource_id FROM ottoq_jobs WHERE vehicle_id = $1"
-        " AND state = ANY($2::ottoq_job_state[])", vehicle["id"], list(OPEN_JOB_STATES),
+        " AND state = ANY($2::ottoq_job_state[])",
+        vehicle["id"],
+        list(OPEN_JOB_STATES),
     ):
         if job["state"] == "ACTIVE":
-            done = await jq.guarded(conn, jq.COMPLETE_JOB_NOW, job["id"], now, ["ACTIVE"],
-                                    "JOB_COMPLETED")
+            done = await jq.guarded(
+                conn, jq.COMPLETE_JOB_NOW, job["id"], now, ["ACTIVE"], "JOB_COMPLETED"
+            )
         else:
-            done = await jq.guarded(conn, jq.CANCEL_JOB, job["id"], now,
-                                    ["PENDING", "SCHEDULED"], "JOB_CANCELLED", "vehicle left")
+            done = await jq.guarded(
+                conn,
+                jq.CANCEL_JOB,
+                job["id"],
+                now,
+                ["PENDING", "SCHEDULED"],
+                "JOB_CANCELLED",
+                "vehicle left",
+            )
         if done is not None:
             finished.append(done["id"])
             resources.append(job["resource_id"])
 
     await jq.refresh_resources(conn, resources, now, ctx.reserve_until(now))
     await fq.settle_vehicles(conn, [vehicle["id"]], now)
-    await record(conn, city_id=vehicle["city_id"], entity_type="VEHICLE",
-                 entity_id=vehicle["id"], event_type="VEHICLE_DEPARTED",
-                 payload={"job_ids": [str(j) for j in finished]}, at=now)
-    return {"success": True, "vehicle_id": vehicle["id"], "job_ids": finished,
-            "status": await _status(conn, vehicle["id"])}
+    await record(
+        conn,
+        city_id=vehicle["city_id"],
+        entity_type="VEHICLE",
+        entity_id=vehicle["id"],
+        event_type="VEHICLE_DEPARTED",
+        payload={"job_ids": [str(j) for j in finished]},
+        at=now,
+    )
+    return {
+        "success": True,
+        "vehicle_id": vehicle["id"],
+        "job_ids": finished,
+        "status": await _status(conn, vehicle["id"]),
+    }
 
 
 async def _status(conn: asyncpg.Connection, vehicle_id: UUID) -> str:
-    status: str = await conn.fetchval("SELECT status FROM ottoq_vehicles WHERE id = $1",
-                                      vehicle_id)
+    status: str = await conn.fetchval("SELECT status FROM ottoq_vehicles WHERE id = $1", vehicle_id)
     return status
 
 
@@ -191,27 +245,51 @@ async def vehicle_status(conn: asyncpg.Connection, ctx: Ctx, vehicle_ref: str) -
     if vehicle is None:
         raise NotFound(f"vehicle {vehicle_ref} not found")
     job = await conn.fetchrow(fq.ASSIGNMENT, vehicle["id"])
-    shown = {key: vehicle[key] for key in (
-        "id", "external_ref", "oem", "vin", "plate", "soc", "odometer_km", "status",
-        "last_telemetry_at", "lat", "lon", "battery_kwh")}
+    shown = {
+        key: vehicle[key]
+        for key in (
+            "id",
+            "external_ref",
+            "oem",
+            "vin",
+            "plate",
+            "soc",
+            "odometer_km",
+            "status",
+            "last_telemetry_at",
+            "lat",
+            "lon",
+            "battery_kwh",
+        )
+    }
     shown["city"] = vehicle["city_name"]
-    return {"vehicle": shown,
-            "assignment": await _assignment(conn, ctx, dict(job)) if job else None}
+    return {
+        "vehicle": shown,
+        "assignment": await _assignment(conn, ctx, dict(job)) if job else None,
+    }
 
 
 async def _assignment(conn: asyncpg.Connection, ctx: Ctx, job: dict[str, Any]) -> dict[str, Any]:
     now = ctx.now()
     out: dict[str, Any] = {
-        "job_id": job["id"], "job_type": job["job_type"], "state": job["state"],
-        "depot": {"id": job["depot_id"], "name": job["depot_name"],
-                  "address": job["depot_address"]},
+        "job_id": job["id"],
+        "job_type": job["job_type"],
+        "state": job["state"],
+        "depot": {
+            "id": job["depot_id"],
+            "name": job["depot_name"],
+            "address": job["depot_address"],
+        },
         "resource": None,
     }
     if job["resource_type"] is not None:
         word = "Bay" if job["resource_type"] == "MAINTENANCE_BAY" else "Stall"
-        out["resource"] = {"id": job["resource_id"], "type": job["resource_type"],
-                           "index": job["resource_index"],
-                           "label": f"{word} {job['resource_index']}"}
+        out["resource"] = {
+            "id": job["resource_id"],
+            "type": job["resource_type"],
+            "index": job["resource_index"],
+            "label": f"{word} {job['resource_index']}",
+        }
     if job["state"] == "SCHEDULED":
         out["scheduled_start_at"] = job["scheduled_start_at"]
         out["eta_seconds"] = job["eta_seconds"]

@@ -46,7 +46,10 @@ def rank_candidates(
 
 
 async def find_window(
-    conn: asyncpg.Connection, ctx: Ctx, job: dict[str, Any], depot_ids: list[UUID],
+    conn: asyncpg.Connection,
+    ctx: Ctx,
+    job: dict[str, Any],
+    depot_ids: list[UUID],
     now: datetime,
 ) -> Window | None:
     """Lock the resource with the earliest fitting window within the horizon, skipping locked ones.
@@ -76,7 +79,10 @@ async def find_window(
 
 
 async def _lock_and_confirm(
-    conn: asyncpg.Connection, row: dict[str, Any], job_id: UUID, not_before: datetime,
+    conn: asyncpg.Connection,
+    row: dict[str, Any],
+    job_id: UUID,
+    not_before: datetime,
     length: timedelta,
 ) -> Window | None:
     got = await conn.fetchval(q.LOCK_RESOURCE_NOWAIT, row["id"])
@@ -90,16 +96,30 @@ async def _lock_and_confirm(
 
 
 async def place(
-    conn: asyncpg.Connection, ctx: Ctx, job: dict[str, Any], window: Window, now: datetime,
-    *, moving: bool = False,
+    conn: asyncpg.Connection,
+    ctx: Ctx,
+    job: dict[str, Any],
+    window: Window,
+    now: datetime,
+    *,
+    moving: bool = False,
 ) -> dict[str, Any]:
     """Write the booking: the job takes the window, its resources and vehicle follow."""
     sql_allowed = ["SCHEDULED"] if moving else ["PENDING"]
     event = "JOB_RESCHEDULED" if moving else "JOB_SCHEDULED"
     eta = int((window.end - window.start).total_seconds())
     booked = await q.guarded(
-        conn, q.SCHEDULE_JOB, job["id"], now, sql_allowed, event,
-        window.resource_id, window.start, window.end, eta, window.depot_id,
+        conn,
+        q.SCHEDULE_JOB,
+        job["id"],
+        now,
+        sql_allowed,
+        event,
+        window.resource_id,
+        window.start,
+        window.end,
+        eta,
+        window.depot_id,
     )
     if booked is None:
         current = await q.fetch_job(conn, job["id"])
@@ -109,6 +129,10 @@ async def place(
     touched = [window.resource_id, *([job["resource_id"]] if job.get("resource_id") else [])]
     await q.refresh_resources(conn, touched, now, ctx.reserve_until(now))
     await settle_vehicles(conn, [job["vehicle_id"]], now)
-    log.info("job.scheduled" if not moving else "job.moved", job_id=str(job["id"]),
-             resource_id=str(window.resource_id), start=window.start.isoformat())
+    log.info(
+        "job.scheduled" if not moving else "job.moved",
+        job_id=str(job["id"]),
+        resource_id=str(window.resource_id),
+        start=window.start.isoformat(),
+    )
     return booked

@@ -47,8 +47,12 @@ WHERE id = $1 RETURNING *
 
 
 async def upsert_schedule(
-    conn: asyncpg.Connection, ctx: Ctx, vehicle_ref: str, rule_type: str,
-    rule: dict[str, Any], next_due_at: datetime | None,
+    conn: asyncpg.Connection,
+    ctx: Ctx,
+    vehicle_ref: str,
+    rule_type: str,
+    rule: dict[str, Any],
+    next_due_at: datetime | None,
 ) -> tuple[bool, dict[str, Any]]:
     """Create or replace the vehicle's rule of this type; (created, schedule)."""
     vehicle = await find_vehicle(conn, vehicle_ref)
@@ -60,13 +64,24 @@ async def upsert_schedule(
         rule.setdefault("last_km", vehicle["odometer_km"] or 0)
     due = next_due_at or next_due(rule_type, rule, vehicle["city_tz"], now)
 
-    row = dict(await conn.fetchrow(UPSERT, vehicle["city_id"], vehicle["id"], rule_type, rule,
-                                   due, now))
+    row = dict(
+        await conn.fetchrow(UPSERT, vehicle["city_id"], vehicle["id"], rule_type, rule, due, now)
+    )
     created = row.pop("inserted")
-    await record(conn, city_id=vehicle["city_id"], entity_type="SCHEDULE", entity_id=row["id"],
-                 event_type="SCHEDULE_CREATED" if created else "SCHEDULE_UPDATED",
-                 payload={"table": "ottoq_schedules", "vehicle_id": str(vehicle["id"]),
-                          "rule_type": rule_type, "rule": rule}, at=now)
+    await record(
+        conn,
+        city_id=vehicle["city_id"],
+        entity_type="SCHEDULE",
+        entity_id=row["id"],
+        event_type="SCHEDULE_CREATED" if created else "SCHEDULE_UPDATED",
+        payload={
+            "table": "ottoq_schedules",
+            "vehicle_id": str(vehicle["id"]),
+            "rule_type": rule_type,
+            "rule": rule,
+        },
+        at=now,
+    )
     return created, row
 
 
@@ -83,7 +98,10 @@ async def open_due_schedules(conn: asyncpg.Connection, ctx: Ctx, now: datetime) 
 
 
 async def check_odometer_rules(
-    conn: asyncpg.Connection, ctx: Ctx, vehicle_id: UUID, odometer_km: float | None,
+    conn: asyncpg.Connection,
+    ctx: Ctx,
+    vehicle_id: UUID,
+    odometer_km: float | None,
     now: datetime,
 ) -> list[UUID]:
     """Called on telemetry: open the job of any distance rule the new reading crosses."""
@@ -103,17 +121,27 @@ async def _open_job(
     conn: asyncpg.Connection, ctx: Ctx, schedule: dict[str, Any], due_at: datetime
 ) -> UUID | None:
     rule = schedule["rule_jsonb"]
-    metadata = {"schedule_id": str(schedule["id"]), "task": rule.get("task", "Maintenance"),
-                "due_at": due_at.isoformat()}
-    req = JobRequest(vehicle_ref=str(schedule["vehicle_id"]), job_type=rule["job_type"],
-                     earliest_start_at=due_at, metadata=metadata)
+    metadata = {
+        "schedule_id": str(schedule["id"]),
+        "task": rule.get("task", "Maintenance"),
+        "due_at": due_at.isoformat(),
+    }
+    req = JobRequest(
+        vehicle_ref=str(schedule["vehicle_id"]),
+        job_type=rule["job_type"],
+        earliest_start_at=due_at,
+        metadata=metadata,
+    )
     try:
         async with conn.transaction():
             outcome = await request_job(conn, ctx, req)
     except Conflict:
         log.info("schedule.skipped_open_job", schedule_id=str(schedule["id"]))
         return None
-    log.info("schedule.job_opened", schedule_id=str(schedule["id"]),
-             job_id=str(outcome.job["id"]), rule_type=schedule["rule_type"])
+    log.info(
+        "schedule.job_opened",
+        schedule_id=str(schedule["id"]),
+        job_id=str(outcome.job["id"]),
+        rule_type=schedule["rule_type"],
+    )
     return UUID(str(outcome.job["id"]))
-

@@ -220,30 +220,44 @@ async def fetch_job(conn: asyncpg.Connection, job_id: UUID) -> dict[str, Any] | 
 
 
 async def guarded(
-    conn: asyncpg.Connection, sql: str, job_id: UUID, now: datetime,
-    allowed: list[str], event: str, *extra: object,
+    conn: asyncpg.Connection,
+    sql: str,
+    job_id: UUID,
+    now: datetime,
+    allowed: list[str],
+    event: str,
+    *extra: object,
 ) -> dict[str, Any] | None:
     row = await conn.fetchrow(sql, job_id, now, allowed, event, *extra)
     return strip_rows(row) if row else None
 
 
 async def candidate_windows(
-    conn: asyncpg.Connection, depot_ids: list[UUID], resource_type: str,
-    not_before: datetime, job_id: UUID,
+    conn: asyncpg.Connection,
+    depot_ids: list[UUID],
+    resource_type: str,
+    not_before: datetime,
+    job_id: UUID,
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(CANDIDATE_WINDOWS, depot_ids, resource_type, not_before, job_id)
     return [dict(r) for r in rows]
 
 
 async def resource_windows(
-    conn: asyncpg.Connection, resource_id: UUID, not_before: datetime, job_id: UUID,
+    conn: asyncpg.Connection,
+    resource_id: UUID,
+    not_before: datetime,
+    job_id: UUID,
 ) -> list[Window]:
     rows = await conn.fetch(RESOURCE_WINDOWS, resource_id, not_before, job_id)
     return [(r[0], r[1]) for r in rows]
 
 
 async def refresh_resources(
-    conn: asyncpg.Connection, resource_ids: list[UUID], now: datetime, reserve_until: datetime,
+    conn: asyncpg.Connection,
+    resource_ids: list[UUID],
+    now: datetime,
+    reserve_until: datetime,
 ) -> list[dict[str, Any]]:
     """Lock, then bring status and current_job_id in line with the jobs (fresh snapshot)."""
     ids = sorted({r for r in resource_ids if r is not None})

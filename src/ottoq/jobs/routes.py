@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Request, Response, post
-from litestar.params import Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from ottoq.errors import NotFound
 from ottoq.jobs import maintenance, scheduler, service
@@ -20,15 +20,20 @@ F = "/functions/v1"
 
 @post(f"{F}/ottoq-jobs-request", status_code=201, summary="Request a job (reservation)")
 async def jobs_request(
-    request: Request[Any, Any, Any], data: JobRequestBody,
-    idempotency_key: str | None = Parameter(header="Idempotency-Key", default=None,
-                                            max_length=200),
+    request: Request[Any, Any, Any],
+    data: JSONBody[JobRequestBody],
+    idempotency_key: Annotated[
+        str | None, HeaderParameter(name="Idempotency-Key", max_length=200)
+    ] = None,
 ) -> Response[dict[str, Any]]:
     runtime = rt(request)
     req = service.JobRequest(
-        vehicle_ref=data.vehicle_id, job_type=data.job_type,
-        preferred_depot_id=data.preferred_depot_id, earliest_start_at=data.earliest_start_at,
-        metadata=data.metadata, idempotency_key=idempotency_key,
+        vehicle_ref=data.vehicle_id,
+        job_type=data.job_type,
+        preferred_depot_id=data.preferred_depot_id,
+        earliest_start_at=data.earliest_start_at,
+        metadata=data.metadata,
+        idempotency_key=idempotency_key,
     )
     outcome = await runtime.tx(lambda c: service.request_job(c, runtime.ctx, req))
     if outcome.created:
@@ -38,23 +43,23 @@ async def jobs_request(
 
 async def _cancel(request: Request[Any, Any, Any], job_id: UUID, reason: str | None) -> Any:
     runtime = rt(request)
-    changed, job = await runtime.tx(
-        lambda c: service.cancel_job(c, runtime.ctx, job_id, reason))
+    changed, job = await runtime.tx(lambda c: service.cancel_job(c, runtime.ctx, job_id, reason))
     if changed:
         return {"success": True, "message": "job cancelled", "job_id": job_id, "job": job}
-    return {"success": True, "message": f"job already {job['state']}", "job_id": job_id,
-            "job": job}
+    return {"success": True, "message": f"job already {job['state']}", "job_id": job_id, "job": job}
 
 
 @post(f"{F}/ottoq-jobs-cancel/{{job_id:uuid}}", status_code=200, summary="Cancel a job")
 async def jobs_cancel_by_path(
-    request: Request[Any, Any, Any], job_id: UUID, data: CancelBody | None = None
+    request: Request[Any, Any, Any],
+    job_id: FromPath[UUID],
+    data: JSONBody[CancelBody | None] = None,
 ) -> Any:
     return await _cancel(request, job_id, data.reason if data else None)
 
 
 @post(f"{F}/ottoq-jobs-cancel", status_code=200, summary="Cancel a job named in the body")
-async def jobs_cancel(request: Request[Any, Any, Any], data: CancelBody) -> Any:
+async def jobs_cancel(request: Request[Any, Any, Any], data: JSONBody[CancelBody]) -> Any:
     if data.job_id is None:
         raise NotFound("job_id is required, in the path or the body")
     return await _cancel(request, data.job_id, data.reason)
@@ -62,7 +67,7 @@ async def jobs_cancel(request: Request[Any, Any, Any], data: CancelBody) -> Any:
 
 @post(f"{F}/ottoq-scheduler", status_code=200, summary="Run one scheduler tick")
 async def run_scheduler(
-    request: Request[Any, Any, Any], data: SchedulerBody | None = None
+    request: Request[Any, Any, Any], data: JSONBody[SchedulerBody | None] = None
 ) -> dict[str, Any]:
     runtime = rt(request)
     job_id = data.job_id if data is not None else None
@@ -77,25 +82,29 @@ async def _book_now(conn: Any, runtime: Any, job_id: UUID) -> dict[str, Any]:
     if job is None:
         raise NotFound(f"job {job_id} not found")
     if job["state"] != "PENDING":
-        return {"success": True, "message": f"job is {job['state']}; nothing to book",
-                "job": job}
+        return {"success": True, "message": f"job is {job['state']}; nothing to book", "job": job}
     now = runtime.ctx.now()
     window = await find_window(conn, runtime.ctx, job, [job["depot_id"]], now)
     if window is None:
         described = await service.describe_job(conn, runtime.ctx, job)
-        return {"success": True, "message": "no resource free within the horizon",
-                "job": described}
-    return {"success": True, "message": "job scheduled",
-            "job": await place(conn, runtime.ctx, job, window, now)}
+        return {"success": True, "message": "no resource free within the horizon", "job": described}
+    return {
+        "success": True,
+        "message": "job scheduled",
+        "job": await place(conn, runtime.ctx, job, window, now),
+    }
 
 
 @post(f"{F}/ottoq-schedules-upsert", status_code=201, summary="Create or update a rule")
 async def schedules_upsert(
-    request: Request[Any, Any, Any], data: ScheduleBody
+    request: Request[Any, Any, Any], data: JSONBody[ScheduleBody]
 ) -> Response[dict[str, Any]]:
     runtime = rt(request)
-    created, schedule = await runtime.tx(lambda c: maintenance.upsert_schedule(
-        c, runtime.ctx, data.vehicle_id, data.rule_type, data.rule_jsonb, data.next_due_at))
+    created, schedule = await runtime.tx(
+        lambda c: maintenance.upsert_schedule(
+            c, runtime.ctx, data.vehicle_id, data.rule_type, data.rule_jsonb, data.next_due_at
+        )
+    )
     return Response({"success": True, "schedule": schedule}, status_code=201 if created else 200)
 
 

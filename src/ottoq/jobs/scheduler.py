@@ -46,8 +46,12 @@ class TickSummary:
             self.job_ids.setdefault(step, []).extend(str(i) for i in ids)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"tick_id": self.tick_id, "now": self.now.isoformat(),
-                "transitions": self.counts, "job_ids": self.job_ids}
+        return {
+            "tick_id": self.tick_id,
+            "now": self.now.isoformat(),
+            "transitions": self.counts,
+            "job_ids": self.job_ids,
+        }
 
 
 async def tick(pool: asyncpg.Pool, ctx: Ctx, *, repair: bool = True) -> TickSummary:
@@ -80,7 +84,10 @@ async def _run(pool: asyncpg.Pool, summary: TickSummary, name: str, step: Step) 
 
 
 async def _run_each(
-    pool: asyncpg.Pool, summary: TickSummary, name: str, pick: Step,
+    pool: asyncpg.Pool,
+    summary: TickSummary,
+    name: str,
+    pick: Step,
     one: Callable[[asyncpg.Connection, UUID], Awaitable[bool]],
 ) -> None:
     """Candidates first, then one short transaction each, so one failure spoils nothing else."""
@@ -97,6 +104,7 @@ def _bind(
 ) -> Callable[[asyncpg.Connection], Awaitable[bool]]:
     async def run(conn: asyncpg.Connection) -> bool:
         return await one(conn, job_id)
+
     return run
 
 
@@ -111,8 +119,9 @@ async def _after_moves(
 async def _expire(conn: asyncpg.Connection, ctx: Ctx, now: datetime) -> list[UUID]:
     if not ctx.settings.arrival_required:
         return []
-    rows = await conn.fetch(tq.EXPIRE_NO_SHOWS, now, "JOB_EXPIRED",
-                            ctx.settings.arrival_grace, BATCH)
+    rows = await conn.fetch(
+        tq.EXPIRE_NO_SHOWS, now, "JOB_EXPIRED", ctx.settings.arrival_grace, BATCH
+    )
     return await _after_moves(conn, ctx, now, rows)
 
 
@@ -120,21 +129,25 @@ async def _complete(conn: asyncpg.Connection, ctx: Ctx, now: datetime) -> list[U
     rows = await conn.fetch(tq.COMPLETE_DONE, now, "JOB_COMPLETED", BATCH)
     charged = [r for r in rows if r["job_type"] == "CHARGE"]
     if charged:
-        targets = [float((r["metadata_jsonb"] or {}).get("target_soc", DEFAULT_TARGET_SOC))
-                   for r in charged]
+        targets = [
+            float((r["metadata_jsonb"] or {}).get("target_soc", DEFAULT_TARGET_SOC))
+            for r in charged
+        ]
         await conn.execute(tq.CHARGED_VEHICLES, [r["vehicle_id"] for r in charged], now, targets)
     return await _after_moves(conn, ctx, now, rows)
 
 
 async def _activate(conn: asyncpg.Connection, ctx: Ctx, now: datetime) -> list[UUID]:
-    rows = await conn.fetch(tq.ACTIVATE_DUE, now, "JOB_ACTIVE",
-                            ctx.settings.arrival_required, BATCH)
+    rows = await conn.fetch(
+        tq.ACTIVATE_DUE, now, "JOB_ACTIVE", ctx.settings.arrival_required, BATCH
+    )
     return await _after_moves(conn, ctx, now, rows)
 
 
 def _overrunning(ctx: Ctx, now: datetime) -> Step:
     async def pick(conn: asyncpg.Connection) -> list[Any]:
         return [r["id"] for r in await conn.fetch(tq.OVERRUNNING, now, MOVES_PER_TICK)]
+
     return pick
 
 
@@ -146,14 +159,16 @@ def _extend_one(ctx: Ctx, now: datetime) -> Callable[[asyncpg.Connection, UUID],
             return False
         needed_end = job["started_at"] + timedelta(seconds=job["duration_seconds"])
         await conn.execute(q.LOCK_RESOURCES, [job["resource_id"]])
-        in_the_way = await conn.fetch(tq.IN_THE_WAY, job["resource_id"], job_id,
-                                      job["scheduled_end_at"], needed_end)
+        in_the_way = await conn.fetch(
+            tq.IN_THE_WAY, job["resource_id"], job_id, job["scheduled_end_at"], needed_end
+        )
         for other in in_the_way:
             await q.guarded(conn, q.BUMP_JOB, other["id"], now, ["SCHEDULED"], "JOB_BUMPED")
         await q.guarded(conn, q.EXTEND_JOB, job_id, now, ["ACTIVE"], "JOB_EXTENDED", needed_end)
         for other in in_the_way:
             await _rebook(conn, ctx, other["id"], now)
         return True
+
     return extend
 
 
@@ -169,9 +184,9 @@ async def _rebook(conn: asyncpg.Connection, ctx: Ctx, job_id: UUID, now: datetim
 
 def _pending_heads(ctx: Ctx, now: datetime) -> Step:
     async def pick(conn: asyncpg.Connection) -> list[Any]:
-        rows = await conn.fetch(tq.PENDING_HEADS, now, ctx.settings.booking_horizon,
-                                MOVES_PER_TICK)
+        rows = await conn.fetch(tq.PENDING_HEADS, now, ctx.settings.booking_horizon, MOVES_PER_TICK)
         return [r["id"] for r in rows]
+
     return pick
 
 
@@ -185,6 +200,7 @@ def _book_one(ctx: Ctx, now: datetime) -> Callable[[asyncpg.Connection, UUID], A
             return False
         await place(conn, ctx, dict(job), window, now)
         return True
+
     return book
 
 
@@ -192,6 +208,7 @@ def _movable(ctx: Ctx, now: datetime) -> Step:
     async def pick(conn: asyncpg.Connection) -> list[Any]:
         rows = await conn.fetch(tq.PULL_FORWARD_CANDIDATES, now, timedelta(0), MOVES_PER_TICK)
         return [r["id"] for r in rows]
+
     return pick
 
 
@@ -206,6 +223,7 @@ def _move_one(ctx: Ctx, now: datetime) -> Callable[[asyncpg.Connection, UUID], A
             return False
         await place(conn, ctx, dict(job), window, now, moving=True)
         return True
+
     return move
 
 
@@ -222,8 +240,9 @@ async def repair_strays(conn: asyncpg.Connection, ctx: Ctx, now: datetime) -> li
         conn, [b["resource_id"] for b in broken], now, ctx.reserve_until(now)
     )
     for row in broken:
-        log.warning("reaper.resource_repaired", resource_id=str(row["resource_id"]),
-                    problem=row["problem"])
+        log.warning(
+            "reaper.resource_repaired", resource_id=str(row["resource_id"]), problem=row["problem"]
+        )
     strays = [r["id"] for r in await conn.fetch(tq.STRAY_VEHICLES, BATCH)]
     settled = await settle_vehicles(conn, strays, now)
     for row in settled:

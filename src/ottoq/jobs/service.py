@@ -37,7 +37,8 @@ class JobRequest:
     def fingerprint(self) -> str:
         """What makes two requests with one idempotency key the same request."""
         body = {
-            "vehicle": self.vehicle_ref, "job_type": self.job_type,
+            "vehicle": self.vehicle_ref,
+            "job_type": self.job_type,
             "depot": str(self.preferred_depot_id) if self.preferred_depot_id else None,
             "earliest": self.earliest_start_at.isoformat() if self.earliest_start_at else None,
             "metadata": self.metadata,
@@ -120,13 +121,18 @@ async def _refuse_second_open_job(
     if row is not None:
         raise Conflict(
             f"vehicle already has an open {job_type} job {row['id']} ({row['state']})",
-            job_id=str(row["id"]), state=row["state"],
+            job_id=str(row["id"]),
+            state=row["state"],
         )
 
 
 async def _insert(
-    conn: asyncpg.Connection, ctx: Ctx, req: JobRequest, vehicle: dict[str, Any],
-    depot: dict[str, Any], now: datetime,
+    conn: asyncpg.Connection,
+    ctx: Ctx,
+    req: JobRequest,
+    vehicle: dict[str, Any],
+    depot: dict[str, Any],
+    now: datetime,
 ) -> dict[str, Any] | None:
     duration = _duration(ctx, req, vehicle, depot, now)
     ready_by = _ready_by(req.metadata)
@@ -135,14 +141,25 @@ async def _insert(
     try:
         async with conn.transaction():
             row = await conn.fetchrow(
-                q.INSERT_JOB, vehicle["city_id"], vehicle["id"], depot["id"], req.job_type,
-                requested, int(duration.total_seconds()), key, req.metadata,
-                req.idempotency_key, req.fingerprint(), None, now,
+                q.INSERT_JOB,
+                vehicle["city_id"],
+                vehicle["id"],
+                depot["id"],
+                req.job_type,
+                requested,
+                int(duration.total_seconds()),
+                key,
+                req.metadata,
+                req.idempotency_key,
+                req.fingerprint(),
+                None,
+                now,
             )
     except asyncpg.UniqueViolationError:
         return None
-    log.info("job.created", job_id=str(row["id"]), job_type=req.job_type,
-             vehicle=vehicle["external_ref"])
+    log.info(
+        "job.created", job_id=str(row["id"]), job_type=req.job_type, vehicle=vehicle["external_ref"]
+    )
     return dict(row)
 
 
@@ -151,7 +168,9 @@ def _duration(
 ) -> timedelta:
     config = depot["config_jsonb"] or {}
     spec = DurationInput(
-        job_type=req.job_type, soc=vehicle["soc"], battery_kwh=vehicle["battery_kwh"],
+        job_type=req.job_type,
+        soc=vehicle["soc"],
+        battery_kwh=vehicle["battery_kwh"],
         target_soc=float(req.metadata.get("target_soc", DEFAULT_TARGET_SOC)),
         power_kw=float(config.get("charge_power_kw", DEFAULT_POWER_KW)),
         depot_config=config,
@@ -174,12 +193,16 @@ def _ready_by(metadata: dict[str, Any]) -> datetime | None:
 
 
 async def try_book(
-    conn: asyncpg.Connection, ctx: Ctx, job: dict[str, Any], depot_ids: list[UUID],
+    conn: asyncpg.Connection,
+    ctx: Ctx,
+    job: dict[str, Any],
+    depot_ids: list[UUID],
     now: datetime,
 ) -> dict[str, Any]:
     """Book a pending job unless a higher-priority job is already queued for the same stalls."""
-    ahead = await conn.fetchval(q.AHEAD_IN_QUEUE, job["depot_id"], job["job_type"],
-                                job["priority_key"])
+    ahead = await conn.fetchval(
+        q.AHEAD_IN_QUEUE, job["depot_id"], job["job_type"], job["priority_key"]
+    )
     if ahead:
         return job
     window = await find_window(conn, ctx, job, depot_ids, now)
@@ -194,8 +217,9 @@ async def describe_job(conn: asyncpg.Connection, ctx: Ctx, job: dict[str, Any]) 
     shown = {k: v for k, v in job.items() if k not in {"request_hash", "priority_key"}}
     if job["state"] != "PENDING":
         return shown
-    position = await conn.fetchval(q.QUEUE_POSITION, job["depot_id"], job["job_type"],
-                                   job["priority_key"])
+    position = await conn.fetchval(
+        q.QUEUE_POSITION, job["depot_id"], job["job_type"], job["priority_key"]
+    )
     shown["queue_position"] = position
     shown["predicted_start_at"] = await _predicted_start(conn, ctx, job, position)
     return shown
@@ -205,8 +229,9 @@ async def _predicted_start(
     conn: asyncpg.Connection, ctx: Ctx, job: dict[str, Any], position: int
 ) -> datetime | None:
     now = ctx.now()
-    rows = await conn.fetch(q.RESOURCE_FREE_AT, job["depot_id"],
-                            JOB_TYPE_RESOURCE[job["job_type"]], now)
+    rows = await conn.fetch(
+        q.RESOURCE_FREE_AT, job["depot_id"], JOB_TYPE_RESOURCE[job["job_type"]], now
+    )
     free = sorted(max(r["free_at"], now, job["requested_start_at"]) for r in rows)
     if not free:
         return None
@@ -226,8 +251,15 @@ async def cancel_job(
         return False, job
 
     now = ctx.now()
-    cancelled = await q.guarded(conn, q.CANCEL_JOB, job_id, now, JOB.sources("CANCELLED"),
-                                "JOB_CANCELLED", reason or "cancelled")
+    cancelled = await q.guarded(
+        conn,
+        q.CANCEL_JOB,
+        job_id,
+        now,
+        JOB.sources("CANCELLED"),
+        "JOB_CANCELLED",
+        reason or "cancelled",
+    )
     if cancelled is None:
         current = await q.fetch_job(conn, job_id)
         if current is not None and current["state"] not in OPEN_JOB_STATES:

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, get
+from litestar.params import FromPath
 
 from ottoq.errors import NotFound
 from ottoq.network import service
@@ -15,7 +16,9 @@ F = "/functions/v1"
 
 
 @get(f"{F}/ottoq-depots-resources/{{depot_id:str}}", summary="A depot's resource grid")
-async def depot_resources(request: Request[Any, Any, Any], depot_id: str) -> dict[str, Any]:
+async def depot_resources(
+    request: Request[Any, Any, Any], depot_id: FromPath[str]
+) -> dict[str, Any]:
     runtime = rt(request)
     try:
         parsed = UUID(depot_id)

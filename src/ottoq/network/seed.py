@@ -40,23 +40,55 @@ class CitySeed:
 
 
 CITIES = (
-    CitySeed("Nashville", "Nashville", "America/Chicago", (
-        DepotSeed("Nashville North Depot", "1201 Dickerson Pike, Nashville, TN 37207",
-                  36.1935, -86.7677),
-        DepotSeed("Nashville South Depot", "2700 Nolensville Pike, Nashville, TN 37211",
-                  36.1200, -86.7440),
-    )),
-    CitySeed("Austin", "Austin", "America/Chicago", (
-        DepotSeed("Austin East Depot", "5401 E 7th St, Austin, TX 78702", 30.2560, -97.6980),
-        DepotSeed("Austin North Depot", "9500 N Lamar Blvd, Austin, TX 78753",
-                  30.3680, -97.6930),
-    )),
-    CitySeed("Los Angeles", "LosAngeles", "America/Los_Angeles", (
-        DepotSeed("Los Angeles Downtown Depot", "1400 E 7th St, Los Angeles, CA 90021",
-                  34.0340, -118.2430),
-        DepotSeed("Los Angeles Westside Depot", "3200 S La Cienega Blvd, Los Angeles, CA 90016",
-                  34.0260, -118.3720),
-    )),
+    CitySeed(
+        "Nashville",
+        "Nashville",
+        "America/Chicago",
+        (
+            DepotSeed(
+                "Nashville North Depot",
+                "1201 Dickerson Pike, Nashville, TN 37207",
+                36.1935,
+                -86.7677,
+            ),
+            DepotSeed(
+                "Nashville South Depot",
+                "2700 Nolensville Pike, Nashville, TN 37211",
+                36.1200,
+                -86.7440,
+            ),
+        ),
+    ),
+    CitySeed(
+        "Austin",
+        "Austin",
+        "America/Chicago",
+        (
+            DepotSeed("Austin East Depot", "5401 E 7th St, Austin, TX 78702", 30.2560, -97.6980),
+            DepotSeed(
+                "Austin North Depot", "9500 N Lamar Blvd, Austin, TX 78753", 30.3680, -97.6930
+            ),
+        ),
+    ),
+    CitySeed(
+        "Los Angeles",
+        "LosAngeles",
+        "America/Los_Angeles",
+        (
+            DepotSeed(
+                "Los Angeles Downtown Depot",
+                "1400 E 7th St, Los Angeles, CA 90021",
+                34.0340,
+                -118.2430,
+            ),
+            DepotSeed(
+                "Los Angeles Westside Depot",
+                "3200 S La Cienega Blvd, Los Angeles, CA 90016",
+                34.0260,
+                -118.3720,
+            ),
+        ),
+    ),
 )
 
 
@@ -64,26 +96,56 @@ def stable_id(*parts: object) -> uuid.UUID:
     return uuid.uuid5(_NS, "/".join(str(p) for p in parts))
 
 
-def resource_rows(city_id: uuid.UUID, depot_id: uuid.UUID, power_kw: float = 150.0,
-                  charge_stalls: int = CHARGE_STALLS, detail_stalls: int = DETAIL_STALLS,
-                  bays: int = BAYS) -> list[tuple[object, ...]]:
+def resource_rows(
+    city_id: uuid.UUID,
+    depot_id: uuid.UUID,
+    power_kw: float = 150.0,
+    charge_stalls: int = CHARGE_STALLS,
+    detail_stalls: int = DETAIL_STALLS,
+    bays: int = BAYS,
+) -> list[tuple[object, ...]]:
     """The resources of one depot, numbered as the grid shows them."""
     charge = {"power_kw": power_kw, "connector": "CCS"}
     rows: list[tuple[object, ...]] = []
     for index in range(1, charge_stalls + 1):
-        rows.append((stable_id(depot_id, "CHARGE_STALL", index), city_id, depot_id,
-                     "CHARGE_STALL", index, charge))
+        rows.append(
+            (
+                stable_id(depot_id, "CHARGE_STALL", index),
+                city_id,
+                depot_id,
+                "CHARGE_STALL",
+                index,
+                charge,
+            )
+        )
     for index in range(CHARGE_STALLS + 1, CHARGE_STALLS + detail_stalls + 1):
-        rows.append((stable_id(depot_id, "CLEAN_DETAIL_STALL", index), city_id, depot_id,
-                     "CLEAN_DETAIL_STALL", index, {"vacuum": True, "wash": True}))
+        rows.append(
+            (
+                stable_id(depot_id, "CLEAN_DETAIL_STALL", index),
+                city_id,
+                depot_id,
+                "CLEAN_DETAIL_STALL",
+                index,
+                {"vacuum": True, "wash": True},
+            )
+        )
     for index in range(1, bays + 1):
-        rows.append((stable_id(depot_id, "MAINTENANCE_BAY", index), city_id, depot_id,
-                     "MAINTENANCE_BAY", index, {"lift": True}))
+        rows.append(
+            (
+                stable_id(depot_id, "MAINTENANCE_BAY", index),
+                city_id,
+                depot_id,
+                "MAINTENANCE_BAY",
+                index,
+                {"lift": True},
+            )
+        )
     return rows
 
 
-def vehicle_rows(city: CitySeed, city_id: uuid.UUID, depot_ids: list[uuid.UUID],
-                 seed: int) -> list[tuple[object, ...]]:
+def vehicle_rows(
+    city: CitySeed, city_id: uuid.UUID, depot_ids: list[uuid.UUID], seed: int
+) -> list[tuple[object, ...]]:
     rng = random.Random(f"{seed}:{city.name}")
     rows: list[tuple[object, ...]] = []
     for n in range(1, VEHICLES_PER_CITY + 1):
@@ -91,10 +153,20 @@ def vehicle_rows(city: CitySeed, city_id: uuid.UUID, depot_ids: list[uuid.UUID],
         oem, battery = OEMS[n % len(OEMS)]
         vin = "7OTQ" + "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ0123456789") for _ in range(13))
         plate = f"{city.ref[:2].upper()}{rng.randint(1000, 9999)}{rng.choice('ABCDEFGHJK')}"
-        rows.append((
-            stable_id("vehicle", ref), city_id, depot_ids[n % len(depot_ids)], oem, ref, vin,
-            plate, round(rng.uniform(0.15, 1.0), 3), round(rng.uniform(0, 50_000), 1), battery,
-        ))
+        rows.append(
+            (
+                stable_id("vehicle", ref),
+                city_id,
+                depot_ids[n % len(depot_ids)],
+                oem,
+                ref,
+                vin,
+                plate,
+                round(rng.uniform(0.15, 1.0), 3),
+                round(rng.uniform(0, 50_000), 1),
+                battery,
+            )
+        )
     return rows
 
 
@@ -111,9 +183,11 @@ async def seed_demo(conn: asyncpg.Connection, seed: int = 42) -> dict[str, int]:
                 depot_ids.append(depot_id)
                 counts["depots"] += await _insert_depot(conn, city_id, depot_id, depot)
                 counts["resources"] += await insert_resources(
-                    conn, resource_rows(city_id, depot_id))
+                    conn, resource_rows(city_id, depot_id)
+                )
             counts["vehicles"] += await insert_vehicles(
-                conn, vehicle_rows(city, city_id, depot_ids, seed))
+                conn, vehicle_rows(city, city_id, depot_ids, seed)
+            )
     log.info("seed.demo", **counts)
     return counts
 
@@ -121,18 +195,35 @@ async def seed_demo(conn: asyncpg.Connection, seed: int = 42) -> dict[str, int]:
 async def _insert_city(conn: asyncpg.Connection, city: CitySeed, city_id: uuid.UUID) -> int:
     status = await conn.execute(
         "INSERT INTO ottoq_cities (id, name, tz) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        city_id, city.name, city.tz)
+        city_id,
+        city.name,
+        city.tz,
+    )
     return int(status.split()[-1])
 
 
-async def _insert_depot(conn: asyncpg.Connection, city_id: uuid.UUID, depot_id: uuid.UUID,
-                        depot: DepotSeed, config: dict[str, object] | None = None) -> int:
-    config = config or {"charge_threshold_soc": 0.20, "ottoq_branding":
-                        "Powered by OTTO-Q Technology"}
+async def _insert_depot(
+    conn: asyncpg.Connection,
+    city_id: uuid.UUID,
+    depot_id: uuid.UUID,
+    depot: DepotSeed,
+    config: dict[str, object] | None = None,
+) -> int:
+    config = config or {
+        "charge_threshold_soc": 0.20,
+        "ottoq_branding": "Powered by OTTO-Q Technology",
+    }
     status = await conn.execute(
         "INSERT INTO ottoq_depots (id, city_id, name, address, lat, lon, config_jsonb)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-        depot_id, city_id, depot.name, depot.address, depot.lat, depot.lon, config)
+        depot_id,
+        city_id,
+        depot.name,
+        depot.address,
+        depot.lat,
+        depot.lon,
+        config,
+    )
     return int(status.split()[-1])
 
 
@@ -145,7 +236,8 @@ async def insert_resources(conn: asyncpg.Connection, rows: list[tuple[object, ..
                                     $4::ottoq_resource_type[], $5::int[], $6::jsonb[])
                ON CONFLICT DO NOTHING RETURNING 1)
            SELECT count(*) FROM ins""",
-        *[list(col) for col in zip(*rows, strict=True)])
+        *[list(col) for col in zip(*rows, strict=True)],
+    )
     return int(result)
 
 
@@ -159,7 +251,8 @@ async def insert_vehicles(conn: asyncpg.Connection, rows: list[tuple[object, ...
                                     $9::float8[], $10::float8[])
                ON CONFLICT DO NOTHING RETURNING 1)
            SELECT count(*) FROM ins""",
-        *[list(col) for col in zip(*rows, strict=True)])
+        *[list(col) for col in zip(*rows, strict=True)],
+    )
     return int(result)
 
 

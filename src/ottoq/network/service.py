@@ -24,17 +24,34 @@ async def depot_resources(conn: asyncpg.Connection, ctx: Ctx, depot_id: UUID) ->
         raise NotFound(f"depot {depot_id} not found")
     now = ctx.now()
     cells = await nq.depot_grid(conn, depot_id)
-    resources = [{
-        "id": c["id"], "type": c["resource_type"], "index": c["index"], "status": c["status"],
-        "label": cell_label(c, now), "job_id": c["current_job_id"], "vehicle_id": c["vehicle_id"],
-        "job_state": c["job_state"], "capabilities": c["capabilities_jsonb"],
-        "scheduled_start_at": c["scheduled_start_at"], "scheduled_end_at": c["scheduled_end_at"],
-    } for c in cells]
+    resources = [
+        {
+            "id": c["id"],
+            "type": c["resource_type"],
+            "index": c["index"],
+            "status": c["status"],
+            "label": cell_label(c, now),
+            "job_id": c["current_job_id"],
+            "vehicle_id": c["vehicle_id"],
+            "job_state": c["job_state"],
+            "capabilities": c["capabilities_jsonb"],
+            "scheduled_start_at": c["scheduled_start_at"],
+            "scheduled_end_at": c["scheduled_end_at"],
+        }
+        for c in cells
+    ]
     updated = max((c["updated_at"] for c in cells), default=depot["updated_at"])
-    return {"depot_id": depot["id"], "depot_name": depot["name"], "city": depot["city_name"],
-            "city_id": depot["city_id"], "address": depot["address"],
-            "branding": branding(depot["config_jsonb"]), "resources": resources,
-            "updated_at": updated, "now": now}
+    return {
+        "depot_id": depot["id"],
+        "depot_name": depot["name"],
+        "city": depot["city_name"],
+        "city_id": depot["city_id"],
+        "address": depot["address"],
+        "branding": branding(depot["config_jsonb"]),
+        "resources": resources,
+        "updated_at": updated,
+        "now": now,
+    }
 
 
 async def system_config(conn: asyncpg.Connection, ctx: Ctx) -> dict[str, Any]:
@@ -42,14 +59,22 @@ async def system_config(conn: asyncpg.Connection, ctx: Ctx) -> dict[str, Any]:
     sim = await nq.simulator_state(conn)
     return {
         "branding": BRANDING,
-        "cities": [{"id": c["id"], "name": c["name"], "tz": c["tz"], "depots": c["depots"]}
-                   for c in cities],
-        "simulator": {"is_running": sim.get("is_running", False), "mode": sim.get("mode"),
-                      "last_reset_at": sim.get("last_reset_at"),
-                      "config": sim.get("config_jsonb", {})},
+        "cities": [
+            {"id": c["id"], "name": c["name"], "tz": c["tz"], "depots": c["depots"]} for c in cities
+        ],
+        "simulator": {
+            "is_running": sim.get("is_running", False),
+            "mode": sim.get("mode"),
+            "last_reset_at": sim.get("last_reset_at"),
+            "config": sim.get("config_jsonb", {}),
+        },
         "version": __version__,
         "clock": {"now": ctx.now(), "speed": ctx.clock.speed},
-        "features": {"realtime": True, "idempotency_keys": True, "calendar_booking": True,
-                     "maintenance_schedules": True, "arrival_required":
-                     ctx.settings.arrival_required},
+        "features": {
+            "realtime": True,
+            "idempotency_keys": True,
+            "calendar_booking": True,
+            "maintenance_schedules": True,
+            "arrival_required": ctx.settings.arrival_required,
+        },
     }

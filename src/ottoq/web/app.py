@@ -37,7 +37,11 @@ _READY_POLL_S = 0.5
 
 
 def create_app(
-    settings: Settings, dsn: str, *, clock: Clock | None = None, run_worker: bool = False,
+    settings: Settings,
+    dsn: str,
+    *,
+    clock: Clock | None = None,
+    run_worker: bool = False,
 ) -> Litestar:
     """Build the ASGI app; nothing touches the database until the app starts."""
     runtime = Runtime(ctx=Ctx(settings=settings, clock=clock or clock_from_spec(settings.clock)))
@@ -56,15 +60,27 @@ def create_app(
                 await runtime.pool.close()
 
     return Litestar(
-        route_handlers=[*health.ROUTES, *network_routes.ROUTES, *job_routes.ROUTES,
-                        *fleet_routes.ROUTES, *event_routes.ROUTES],
+        route_handlers=[
+            *health.ROUTES,
+            *network_routes.ROUTES,
+            *job_routes.ROUTES,
+            *fleet_routes.ROUTES,
+            *event_routes.ROUTES,
+        ],
         state=_state(runtime),
         lifespan=[lifespan],
         exception_handlers=HANDLERS,
-        cors_config=CORSConfig(allow_origins=["*"], allow_headers=CORS_HEADERS,
-                               allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
-        openapi_config=OpenAPIConfig(title="OTTO-Q", version=__version__, path="/docs",
-                                     render_plugins=[ScalarRenderPlugin(path="/")]),
+        cors_config=CORSConfig(
+            allow_origins=["*"],
+            allow_headers=CORS_HEADERS,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        ),
+        openapi_config=OpenAPIConfig(
+            title="OTTO-Q",
+            version=__version__,
+            path="/docs",
+            render_plugins=[ScalarRenderPlugin(path="/")],
+        ),
         request_max_body_size=settings.max_body_bytes,
         type_encoders={datetime: datetime.isoformat},
         debug=False,

@@ -12,8 +12,9 @@ from msgspec import Meta
 AwareDatetime = Annotated[datetime, Meta(tz=True, description="ISO-8601 with a UTC offset")]
 Soc = Annotated[float, Meta(ge=0, le=1, description="state of charge, a fraction in [0, 1]")]
 NonNegative = Annotated[float, Meta(ge=0)]
-Ref = Annotated[str, Meta(min_length=1, max_length=200,
-                          description="a vehicle's uuid or its external_ref")]
+Ref = Annotated[
+    str, Meta(min_length=1, max_length=200, description="a vehicle's uuid or its external_ref")
+]
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]
 JobType = Literal["CHARGE", "DETAILING", "MAINTENANCE"]

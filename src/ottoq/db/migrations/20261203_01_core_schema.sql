@@ -128,17 +128,28 @@ CREATE INDEX ottoq_jobs_open_by_depot
     ON ottoq_jobs (depot_id, job_type, state) WHERE state IN ('PENDING', 'SCHEDULED', 'ACTIVE');
 
 CREATE TABLE ottoq_events (
+    -- The writing transaction. It comes first so that its default runs before the id is drawn:
+    -- every id then belongs to a transaction that snapshots already list as running, which is
+    -- what lets the outbox reader tell a gap that may still fill from one that never will.
+    tx_id          xid8 NOT NULL DEFAULT pg_current_xact_id(),
     id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     city_id        uuid,
     entity_type    ottoq_entity_type NOT NULL,
     entity_id      uuid,
     event_type     text NOT NULL,
     payload_jsonb  jsonb NOT NULL DEFAULT '{}'::jsonb,
-    -- The writing transaction: readers of the outbox stop below the oldest one still running,
-    -- so an event with a smaller id that commits late is never skipped.
-    tx_id          xid8 NOT NULL DEFAULT pg_current_xact_id(),
     created_at     timestamptz NOT NULL DEFAULT now()
 );
+-- Writers NOTIFY after they commit; readers wake up and read by id. The payload is only a hint.
+CREATE FUNCTION ottoq_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('ottoq_events', '');
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER ottoq_events_wake_readers
+    AFTER INSERT ON ottoq_events
+    FOR EACH STATEMENT EXECUTE FUNCTION ottoq_events_notify();
 CREATE INDEX ottoq_events_by_entity ON ottoq_events (entity_type, entity_id, id DESC);
 CREATE INDEX ottoq_events_by_type ON ottoq_events (event_type, id DESC);
 
