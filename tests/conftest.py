@@ -99,7 +99,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(clock="manual", seed=42)
+    return Settings(clock="manual", seed=42, allow_keyless=True)
 
 
 @pytest.fixture

@@ -48,7 +48,9 @@ async def test_a_rolled_back_id_is_skipped_once_its_transaction_ended(pool: asyn
 async def test_events_are_append_only(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
         event_id = await conn.fetchval(INSERT, "X")
-        for statement in ("UPDATE ottoq_events SET event_type = 'Y' WHERE id = $1",
-                          "DELETE FROM ottoq_events WHERE id = $1"):
+        for statement in (
+            "UPDATE ottoq_events SET event_type = 'Y' WHERE id = $1",
+            "DELETE FROM ottoq_events WHERE id = $1",
+        ):
             with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
                 await conn.execute(statement, event_id)

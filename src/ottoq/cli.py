@@ -77,6 +77,18 @@ def _serve(settings: Settings, dsn: str, host: str, port: int, run_worker: bool)
     uvicorn.run(api, host=host, port=port, log_level="warning", lifespan="on")
 
 
+def _keys_for_up(settings: Settings, host: str) -> Settings:
+    """Keys from the settings, else a pair made on first start and kept in the data dir."""
+    from ottoq.web.keys import ensure_keys, is_loopback
+
+    settings = ensure_keys(settings)
+    typer.echo(f"anon key:    {settings.anon_key}\nservice key: {settings.service_key}")
+    if is_loopback(host):
+        # On this machine only, requests without a key are accepted so the brief's curls work.
+        return settings.with_(allow_keyless=True)
+    return settings
+
+
 @app.command()
 def up(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -87,7 +99,7 @@ def up(
     ] = False,
 ) -> None:
     """Everything on one machine: database, migrations, demo network, API and worker."""
-    settings = _settings(data_dir)
+    settings = _keys_for_up(_settings(data_dir), host)
     with database(settings) as dsn:
         asyncio.run(prepare(dsn, settings.seed))
         typer.echo(f"OTTO-Q is up on http://{host}:{port}  (Ctrl-C stops it)")

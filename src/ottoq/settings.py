@@ -33,6 +33,8 @@ class Settings:
     telemetry_batch_limit: int = 1000
     anon_key: str | None = None
     service_key: str | None = None
+    # Requests without a key act with the service role; only `ottoq up` on loopback sets this.
+    allow_keyless: bool = False
     log_format: str = "auto"
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -52,6 +54,7 @@ class Settings:
             telemetry_batch_limit=int(_env("TELEMETRY_BATCH_LIMIT", "1000")),
             anon_key=os.environ.get("OTTOQ_ANON_KEY") or None,
             service_key=os.environ.get("OTTOQ_SERVICE_KEY") or None,
+            allow_keyless=_flag("ALLOW_KEYLESS", False),
             log_format=_env("LOG_FORMAT", "auto"),
         )
 

@@ -26,6 +26,7 @@ from ottoq.jobs import routes as job_routes
 from ottoq.network import routes as network_routes
 from ottoq.settings import Settings
 from ottoq.web import health
+from ottoq.web.auth import functions_guard
 from ottoq.web.errors import HANDLERS
 from ottoq.web.runtime import Runtime, runtime_of
 from ottoq.worker import run_scheduler_loop
@@ -70,6 +71,7 @@ def create_app(
         state=_state(runtime),
         lifespan=[lifespan],
         exception_handlers=HANDLERS,
+        guards=[functions_guard],
         cors_config=CORSConfig(
             allow_origins=["*"],
             allow_headers=CORS_HEADERS,
