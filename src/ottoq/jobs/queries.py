@@ -187,7 +187,8 @@ WHERE depot_id = $1 AND job_type = $2 AND state = 'PENDING' AND priority_key < $
 AHEAD_IN_QUEUE = """
 SELECT EXISTS (
     SELECT 1 FROM ottoq_jobs
-    WHERE depot_id = $1 AND job_type = $2 AND state = 'PENDING' AND priority_key < $3)
+    WHERE depot_id = $1 AND job_type = $2 AND state = 'PENDING' AND priority_key < $3
+      AND requested_start_at <= $4)
 """
 
 RESOURCE_FREE_AT = """

@@ -201,7 +201,8 @@ async def try_book(
 ) -> dict[str, Any]:
     """Book a pending job unless a higher-priority job is already queued for the same stalls."""
     ahead = await conn.fetchval(
-        q.AHEAD_IN_QUEUE, job["depot_id"], job["job_type"], job["priority_key"]
+        q.AHEAD_IN_QUEUE, job["depot_id"], job["job_type"], job["priority_key"],
+        now + ctx.settings.booking_horizon,
     )
     if ahead:
         return job
