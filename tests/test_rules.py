@@ -96,21 +96,34 @@ def test_depot_config_overrides_duration_bounds() -> None:
 
 
 def _cell(**fields: object) -> dict[str, object]:
-    base = {"status": "AVAILABLE", "job_state": None, "external_ref": "Nashville-00042",
-            "job_type": "CHARGE", "metadata_jsonb": {}, "started_at": None,
-            "duration_seconds": 1200, "scheduled_start_at": None, "scheduled_end_at": None}
+    base = {
+        "status": "AVAILABLE",
+        "job_state": None,
+        "external_ref": "Nashville-00042",
+        "job_type": "CHARGE",
+        "metadata_jsonb": {},
+        "started_at": None,
+        "duration_seconds": 1200,
+        "scheduled_start_at": None,
+        "scheduled_end_at": None,
+    }
     return {**base, **fields}
 
 
 def test_labels_follow_the_contract() -> None:
     assert cell_label(_cell(), T0) == "Available"
     assert cell_label(_cell(status="OUT_OF_SERVICE"), T0) == "Out of Service"
-    busy = _cell(status="BUSY", job_state="ACTIVE", started_at=T0,
-                 scheduled_end_at=T0 + 20 * MIN)
+    busy = _cell(status="BUSY", job_state="ACTIVE", started_at=T0, scheduled_end_at=T0 + 20 * MIN)
     assert cell_label(busy, T0) == "Vehicle Nashville-00042 \u2014 Charging \u2014 20m left"
-    long = _cell(status="BUSY", job_state="ACTIVE", job_type="MAINTENANCE",
-                 metadata_jsonb={"task": "Brake check"}, started_at=T0, duration_seconds=7500,
-                 scheduled_end_at=T0 + 125 * MIN)
+    long = _cell(
+        status="BUSY",
+        job_state="ACTIVE",
+        job_type="MAINTENANCE",
+        metadata_jsonb={"task": "Brake check"},
+        started_at=T0,
+        duration_seconds=7500,
+        scheduled_end_at=T0 + 125 * MIN,
+    )
     assert cell_label(long, T0) == "Vehicle Nashville-00042 \u2014 Brake check \u2014 2h 5m left"
     soon = _cell(status="RESERVED", job_state="SCHEDULED", scheduled_start_at=T0 + 7 * MIN)
     assert cell_label(soon, T0).endswith("\u2014 starts in 7m")

@@ -66,6 +66,9 @@ async def tick(pool: asyncpg.Pool, ctx: Ctx, *, repair: bool = True) -> TickSumm
     await _run(pool, summary, "activated", lambda c: _activate(c, ctx, now))
     summary.add("booked", await _book_pending(pool, ctx, now))
     await _run_each(pool, summary, "moved", _movable(ctx, now), _move_one(ctx, now))
+    if summary.counts.get("booked") or summary.counts.get("moved"):
+        # Windows that were just booked or moved may start right now.
+        await _run(pool, summary, "activated", lambda c: _activate(c, ctx, now))
     await _run(pool, summary, "reserved", lambda c: _reserve_upcoming(c, ctx, now))
     await _run(pool, summary, "maintenance_opened", lambda c: open_due_schedules(c, ctx, now))
     if repair:
@@ -184,8 +187,9 @@ async def _rebook(conn: asyncpg.Connection, ctx: Ctx, job_id: UUID, now: datetim
 
 async def _book_pending(pool: asyncpg.Pool, ctx: Ctx, now: datetime) -> list[UUID]:
     """Book queued jobs in priority order; once one does not fit, its depot and type are full."""
-    heads = await in_transaction(pool, lambda c: c.fetch(
-        tq.PENDING_HEADS, now, ctx.settings.booking_horizon, BATCH))
+    heads = await in_transaction(
+        pool, lambda c: c.fetch(tq.PENDING_HEADS, now, ctx.settings.booking_horizon, BATCH)
+    )
     full: set[tuple[UUID, str]] = set()
     booked = []
     for head in heads:
@@ -210,6 +214,7 @@ def _book_one(ctx: Ctx, now: datetime) -> Callable[[asyncpg.Connection, UUID], A
             return False
         await place(conn, ctx, dict(job), window, now)
         return True
+
     return book
 
 

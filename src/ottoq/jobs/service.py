@@ -64,7 +64,14 @@ async def request_job(conn: asyncpg.Connection, ctx: Ctx, req: JobRequest) -> Re
     if vehicle is None:
         raise NotFound(f"vehicle {req.vehicle_ref} not found")
     depots = await _depots_for(conn, vehicle, req.preferred_depot_id)
-    await _refuse_second_open_job(conn, vehicle["id"], req.job_type)
+    try:
+        await _refuse_second_open_job(conn, vehicle["id"], req.job_type)
+    except Conflict:
+        # The open job may be this very request's, made by a twin that committed a moment ago.
+        replayed = await _replay(conn, ctx, req)
+        if replayed is None:
+            raise
+        return replayed
 
     now = ctx.now()
     job = await _insert(conn, ctx, req, vehicle, depots[0], now)
@@ -201,7 +208,10 @@ async def try_book(
 ) -> dict[str, Any]:
     """Book a pending job unless a higher-priority job is already queued for the same stalls."""
     ahead = await conn.fetchval(
-        q.AHEAD_IN_QUEUE, job["depot_id"], job["job_type"], job["priority_key"],
+        q.AHEAD_IN_QUEUE,
+        job["depot_id"],
+        job["job_type"],
+        job["priority_key"],
         now + ctx.settings.booking_horizon,
     )
     if ahead:
