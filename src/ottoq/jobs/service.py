@@ -145,6 +145,7 @@ async def _insert(
     ready_by = _ready_by(req.metadata)
     key = priority_key(req.job_type, vehicle["soc"], ready_by, now)
     requested = max(now, req.earliest_start_at) if req.earliest_start_at else now
+    at_depot = await conn.fetchval(q.ALREADY_AT_DEPOT, vehicle["id"], depot["id"])
     try:
         async with conn.transaction():
             row = await conn.fetchrow(
@@ -159,7 +160,7 @@ async def _insert(
                 req.metadata,
                 req.idempotency_key,
                 req.fingerprint(),
-                None,
+                now if at_depot else None,
                 now,
             )
     except asyncpg.UniqueViolationError:
