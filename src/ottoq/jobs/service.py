@@ -224,9 +224,14 @@ async def try_book(
     return await place(conn, ctx, job, window, now)
 
 
+def public_job(job: dict[str, Any]) -> dict[str, Any]:
+    """A job without the engine's private bookkeeping."""
+    return {k: v for k, v in job.items() if k not in {"request_hash", "priority_key"}}
+
+
 async def describe_job(conn: asyncpg.Connection, ctx: Ctx, job: dict[str, Any]) -> dict[str, Any]:
     """The job as the API shows it; a pending job also says where it stands in the queue."""
-    shown = {k: v for k, v in job.items() if k not in {"request_hash", "priority_key"}}
+    shown = public_job(job)
     if job["state"] != "PENDING":
         return shown
     position = await conn.fetchval(
