@@ -23,10 +23,11 @@ from ottoq.db.migrate import is_migrated
 from ottoq.db.pool import create_pool
 from ottoq.events import routes as event_routes
 from ottoq.fleet import routes as fleet_routes
+from ottoq.jobs import board_routes
 from ottoq.jobs import routes as job_routes
 from ottoq.network import routes as network_routes
 from ottoq.settings import Settings
-from ottoq.web import health
+from ottoq.web import health, whoami
 from ottoq.web.auth import functions_guard
 from ottoq.web.errors import HANDLERS
 from ottoq.web.runtime import Runtime, runtime_of
@@ -68,6 +69,8 @@ def create_app(
             *job_routes.ROUTES,
             *fleet_routes.ROUTES,
             *event_routes.ROUTES,
+            *board_routes.ROUTES,
+            *whoami.ROUTES,
         ],
         state=_state(runtime),
         lifespan=[lifespan],
