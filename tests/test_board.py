@@ -123,3 +123,16 @@ async def test_whoami_names_the_role_of_the_key(db_dsn: str, clock: ManualClock)
 
 async def test_keyless_local_mode_is_the_service(client: AsyncTestClient) -> None:
     assert (await client.get(f"{F}/ottoq-whoami")).json() == {"role": "service"}
+
+
+async def test_the_dashboard_is_served_without_a_key(db_dsn: str, clock: ManualClock) -> None:
+    settings = Settings(clock="manual", anon_key=ANON, service_key=SERVICE)
+    async with AsyncTestClient(app=create_app(settings, db_dsn, clock=clock)) as client:
+        page = await client.get("/")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert "Powered by OTTO-Q Technology" in page.text
+        script = await client.get("/dashboard/app.js")
+        assert script.status_code == 200
+        assert "javascript" in script.headers["content-type"]
+        assert (await client.get("/dashboard/missing.js")).status_code == 404

@@ -19,6 +19,7 @@ from litestar.openapi.spec import RequestBody
 from ottoq import __version__
 from ottoq.clock import Clock, clock_from_spec
 from ottoq.context import Ctx
+from ottoq.dashboard import routes as dashboard_routes
 from ottoq.db.migrate import is_migrated
 from ottoq.db.pool import create_pool
 from ottoq.events import routes as event_routes
@@ -71,6 +72,7 @@ def create_app(
             *event_routes.ROUTES,
             *board_routes.ROUTES,
             *whoami.ROUTES,
+            *dashboard_routes.ROUTES,
         ],
         state=_state(runtime),
         lifespan=[lifespan],
