@@ -29,6 +29,7 @@ class Settings:
     # Fleets that report no arrivals get their jobs started when the window opens.
     arrival_required: bool = True
     tick_interval_s: float = 1.0
+    db_pool_max: int = 20
     max_body_bytes: int = 1_000_000
     telemetry_batch_limit: int = 1000
     anon_key: str | None = None
@@ -50,6 +51,7 @@ class Settings:
             reserve_lead=timedelta(minutes=float(_env("RESERVE_LEAD_MINUTES", "15"))),
             arrival_required=_flag("ARRIVAL_REQUIRED", True),
             tick_interval_s=float(_env("TICK_INTERVAL", "1.0")),
+            db_pool_max=int(_env("DB_POOL_MAX", "20")),
             max_body_bytes=int(_env("MAX_BODY_BYTES", "1000000")),
             telemetry_batch_limit=int(_env("TELEMETRY_BATCH_LIMIT", "1000")),
             anon_key=os.environ.get("OTTOQ_ANON_KEY") or None,

@@ -51,7 +51,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         stop = asyncio.Event()
-        await _connect_once(runtime, dsn)
+        await _connect_once(runtime, dsn, settings.db_pool_max)
         waiter = asyncio.create_task(_until_ready(runtime, dsn, stop, run_worker))
         try:
             yield
@@ -116,9 +116,9 @@ def _state(runtime: Runtime) -> Any:
     return State({"runtime": runtime})
 
 
-async def _connect_once(runtime: Runtime, dsn: str) -> None:
+async def _connect_once(runtime: Runtime, dsn: str, pool_max: int) -> None:
     try:
-        runtime.pool = await create_pool(dsn)
+        runtime.pool = await create_pool(dsn, max_size=pool_max)
         async with runtime.pool.acquire() as conn:
             runtime.ready = await is_migrated(conn)
     except (OSError, asyncpg.PostgresError) as exc:
@@ -130,7 +130,7 @@ async def _until_ready(runtime: Runtime, dsn: str, stop: asyncio.Event, run_work
     while not runtime.ready and not stop.is_set():
         await asyncio.sleep(_READY_POLL_S)
         if runtime.pool is None:
-            await _connect_once(runtime, dsn)
+            await _connect_once(runtime, dsn, runtime.ctx.settings.db_pool_max)
             continue
         with contextlib.suppress(OSError, asyncpg.PostgresError):
             async with runtime.pool.acquire() as conn:
