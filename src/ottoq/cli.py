@@ -125,7 +125,7 @@ def worker(data_dir: DataDir = None) -> None:
     """The scheduler loop and other background work, without the API."""
     from ottoq.clock import clock_from_spec
     from ottoq.context import Ctx
-    from ottoq.worker import run_scheduler_loop
+    from ottoq.worker import run_worker_loops
 
     settings = _settings(data_dir)
 
@@ -133,7 +133,7 @@ def worker(data_dir: DataDir = None) -> None:
         pool = await create_pool(dsn)
         stop = asyncio.Event()
         try:
-            await run_scheduler_loop(pool, Ctx(settings, clock_from_spec(settings.clock)), stop)
+            await run_worker_loops(pool, Ctx(settings, clock_from_spec(settings.clock)), stop)
         finally:
             await pool.close()
 
