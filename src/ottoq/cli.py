@@ -128,6 +128,12 @@ def worker(data_dir: DataDir = None) -> None:
     from ottoq.worker import run_worker_loops
 
     settings = _settings(data_dir)
+    if settings.worker_metrics_port:
+        from prometheus_client import start_http_server
+
+        from ottoq.metrics.registry import REGISTRY
+
+        start_http_server(settings.worker_metrics_port, registry=REGISTRY)
 
     async def run(dsn: str) -> None:
         pool = await create_pool(dsn)

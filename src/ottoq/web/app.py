@@ -23,11 +23,13 @@ from ottoq.db.pool import create_pool
 from ottoq.events import routes as event_routes
 from ottoq.fleet import routes as fleet_routes
 from ottoq.jobs import routes as job_routes
+from ottoq.metrics import routes as metrics_routes
 from ottoq.network import routes as network_routes
 from ottoq.settings import Settings
 from ottoq.web import health
 from ottoq.web.auth import functions_guard
 from ottoq.web.errors import HANDLERS
+from ottoq.web.observe import observe_requests
 from ottoq.web.runtime import Runtime, runtime_of
 from ottoq.webhooks import routes as webhook_routes
 from ottoq.worker import run_worker_loops
@@ -69,11 +71,13 @@ def create_app(
             *fleet_routes.ROUTES,
             *event_routes.ROUTES,
             *webhook_routes.ROUTES,
+            *metrics_routes.ROUTES,
         ],
         state=_state(runtime),
         lifespan=[lifespan],
         exception_handlers=HANDLERS,
         guards=[functions_guard],
+        middleware=[observe_requests],
         cors_config=CORSConfig(
             allow_origins=["*"],
             allow_headers=CORS_HEADERS,
