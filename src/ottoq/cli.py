@@ -41,7 +41,7 @@ def _settings(data_dir: Path | None = None) -> Settings:
     settings = Settings.from_env()
     if data_dir is not None:
         settings = settings.with_(data_dir=data_dir)
-    logs.configure(settings.log_format)
+    logs.configure(settings.log_format, settings.log_level)
     return settings
 
 
@@ -74,7 +74,8 @@ def _serve(settings: Settings, dsn: str, host: str, port: int, run_worker: bool)
     from ottoq.web.app import create_app
 
     api = create_app(settings, dsn, run_worker=run_worker)
-    uvicorn.run(api, host=host, port=port, log_level="warning", lifespan="on")
+    # log_config=None: uvicorn's own lines go through OTTO-Q's log format (logs.py).
+    uvicorn.run(api, host=host, port=port, log_level="warning", lifespan="on", log_config=None)
 
 
 def _keys_for_up(settings: Settings, host: str) -> Settings:
