@@ -22,7 +22,7 @@ SECRET_BYTES = 32
 # Retries: the first waits about BACKOFF_BASE, each next one twice as long, none over BACKOFF_CAP.
 BACKOFF_BASE = timedelta(seconds=10)
 BACKOFF_CAP = timedelta(hours=1)
-# Failed attempts in a row after which an endpoint is disabled: about seven hours of retrying.
+# Failed attempts in a row after which an endpoint is disabled: 3 to 6.5 hours of retrying.
 DISABLE_AFTER = 15
 
 
