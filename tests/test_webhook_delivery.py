@@ -212,3 +212,25 @@ async def test_a_private_target_is_refused_at_send_time_without_the_setting(
     assert receiver.requests == 0
     attempts = (await client.get(f"{HOOKS}/{webhook['id']}/deliveries")).json()["deliveries"]
     assert "private or loopback" in attempts[0]["error"]
+
+
+async def test_an_event_still_being_written_is_waited_for_not_skipped(
+    client: AsyncTestClient, pool: asyncpg.Pool, ctx: Ctx, receiver: Receiver, sender: Sender
+) -> None:
+    receiver.up()
+    await _subscribe(client, receiver, event_types=["SLOW", "FAST"])
+    insert = "INSERT INTO ottoq_events (entity_type, event_type) VALUES ('SIMULATOR', $1)"
+
+    async with pool.acquire() as slow:
+        writing = slow.transaction()
+        await writing.start()
+        await slow.execute(insert, "SLOW")
+        await pool.execute(insert, "FAST")
+
+        for _ in range(2):
+            await deliver_due(pool, ctx, sender)
+            assert receiver.accepted == []
+        await writing.commit()
+
+    await _until_quiet(pool, ctx, sender)
+    assert [m["type"] for m in receiver.accepted] == ["SLOW", "FAST"]

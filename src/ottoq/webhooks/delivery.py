@@ -68,13 +68,17 @@ async def deliver_due(pool: asyncpg.Pool, ctx: Ctx, sender: Sender) -> StepRepor
 async def _turn(
     pool: asyncpg.Pool, ctx: Ctx, sender: Sender, webhook_id: UUID, report: StepReport
 ) -> None:
-    async with pool.acquire() as conn:
-        if not await q.try_lock(conn, LOCK_SPACE, webhook_id):
-            return  # another worker is delivering to it right now
-        try:
-            await _drain(conn, ctx, sender, webhook_id, report)
-        finally:
-            await q.unlock(conn, LOCK_SPACE, webhook_id)
+    """One endpoint's turn; a database error ends this turn only, not the others'."""
+    try:
+        async with pool.acquire() as conn:
+            if not await q.try_lock(conn, LOCK_SPACE, webhook_id):
+                return  # another worker is delivering to it right now
+            try:
+                await _drain(conn, ctx, sender, webhook_id, report)
+            finally:
+                await q.unlock(conn, LOCK_SPACE, webhook_id)
+    except (asyncpg.PostgresError, OSError) as exc:
+        log.error("webhook.turn_failed", webhook_id=str(webhook_id), error=str(exc))
 
 
 async def _drain(

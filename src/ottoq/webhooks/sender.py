@@ -64,7 +64,8 @@ class Sender:
         except TimeoutError:
             error = f"no answer within {self.timeout_s:g}s"
             return Outcome(False, None, error, time.perf_counter() - started)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, OSError, ValueError) as exc:
+            # Whatever went wrong on the way (TLS, a malformed answer) is a failed attempt.
             error = f"{type(exc).__name__}: {exc}"
             return Outcome(False, None, error, time.perf_counter() - started)
 

@@ -55,6 +55,10 @@ async def delete(conn: asyncpg.Connection, ctx: Ctx, webhook_id: UUID) -> None:
     log.info("webhook.deleted", webhook_id=str(webhook_id))
 
 
+async def all_webhooks(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+    return await q.all_webhooks(conn)
+
+
 async def one(conn: asyncpg.Connection, webhook_id: UUID) -> dict[str, Any]:
     webhook = await q.one(conn, webhook_id)
     if webhook is None:
@@ -78,7 +82,3 @@ async def _known_depots(conn: asyncpg.Connection, fields: dict[str, Any]) -> Non
 def _host(url: str) -> str:
     # Logged instead of the URL, whose path or query may hold a token.
     return targets.parse(url).host
-
-
-async def all_webhooks(conn: asyncpg.Connection) -> list[dict[str, Any]]:
-    return await q.all_webhooks(conn)
