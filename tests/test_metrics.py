@@ -76,7 +76,8 @@ async def test_metrics_parse_and_cover_queues_utilization_ticks_and_webhooks(
     routes = {s.labels["route"] for s in samples["ottoq_http_requests_total"]}
     assert route in routes, routes
     assert not any(str(vehicle_id("Nashville-00001")) in r for r in routes)
-    assert _value(samples["ottoq_http_request_duration_seconds_count"], route=route) >= 1
+    latency = samples["ottoq_http_request_duration_seconds_count"]
+    assert _value(latency, route=route, method="GET") >= 1
     assert _value(samples["ottoq_tick_duration_seconds_count"]) >= 1
     assert "ottoq_tick_transitions_per_tick_bucket" in samples
 

@@ -72,8 +72,12 @@ async def _steps(pool: asyncpg.Pool, ctx: Ctx, summary: TickSummary, repair: boo
     await _run(pool, summary, "completed", lambda c: _complete(c, ctx, now))
     await _run_each(pool, summary, "extended", _overrunning(ctx, now), _extend_one(ctx, now))
     await _run(pool, summary, "activated", lambda c: _activate(c, ctx, now))
-    await _run_each(pool, summary, "booked", _pending_heads(ctx, now), _book_one(ctx, now))
+    # Booked jobs move up first, then the queue fills what is left: both kinds of gap get used.
     await _run_each(pool, summary, "moved", _movable(ctx, now), _move_one(ctx, now))
+    summary.add("booked", await _book_pending(pool, ctx, now))
+    if summary.counts.get("booked") or summary.counts.get("moved"):
+        # Windows that were just booked or moved may start right now.
+        await _run(pool, summary, "activated", lambda c: _activate(c, ctx, now))
     await _run(pool, summary, "reserved", lambda c: _reserve_upcoming(c, ctx, now))
     await _run(pool, summary, "maintenance_opened", lambda c: open_due_schedules(c, ctx, now))
     if repair:
@@ -189,12 +193,23 @@ async def _rebook(conn: asyncpg.Connection, ctx: Ctx, job_id: UUID, now: datetim
         await settle_vehicles(conn, [job["vehicle_id"]], now)
 
 
-def _pending_heads(ctx: Ctx, now: datetime) -> Step:
-    async def pick(conn: asyncpg.Connection) -> list[Any]:
-        rows = await conn.fetch(tq.PENDING_HEADS, now, ctx.settings.booking_horizon, MOVES_PER_TICK)
-        return [r["id"] for r in rows]
-
-    return pick
+async def _book_pending(pool: asyncpg.Pool, ctx: Ctx, now: datetime) -> list[UUID]:
+    """Book queued jobs in priority order; once one does not fit, its depot and type are full."""
+    heads = await in_transaction(
+        pool, lambda c: c.fetch(tq.PENDING_HEADS, now, ctx.settings.booking_horizon, BATCH)
+    )
+    full: set[tuple[UUID, str]] = set()
+    booked = []
+    for head in heads:
+        group = (head["depot_id"], head["job_type"])
+        if group in full:
+            continue
+        outcome = await in_transaction(pool, _bind(_book_one(ctx, now), head["id"]))
+        if outcome:
+            booked.append(head["id"])
+        else:
+            full.add(group)
+    return booked
 
 
 def _book_one(ctx: Ctx, now: datetime) -> Callable[[asyncpg.Connection, UUID], Awaitable[bool]]:

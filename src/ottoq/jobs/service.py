@@ -64,7 +64,14 @@ async def request_job(conn: asyncpg.Connection, ctx: Ctx, req: JobRequest) -> Re
     if vehicle is None:
         raise NotFound(f"vehicle {req.vehicle_ref} not found")
     depots = await _depots_for(conn, vehicle, req.preferred_depot_id)
-    await _refuse_second_open_job(conn, vehicle["id"], req.job_type)
+    try:
+        await _refuse_second_open_job(conn, vehicle["id"], req.job_type)
+    except Conflict:
+        # The open job may be this very request's, made by a twin that committed a moment ago.
+        replayed = await _replay(conn, ctx, req)
+        if replayed is None:
+            raise
+        return replayed
 
     now = ctx.now()
     job = await _insert(conn, ctx, req, vehicle, depots[0], now)
@@ -138,6 +145,7 @@ async def _insert(
     ready_by = _ready_by(req.metadata)
     key = priority_key(req.job_type, vehicle["soc"], ready_by, now)
     requested = max(now, req.earliest_start_at) if req.earliest_start_at else now
+    at_depot = await conn.fetchval(q.ALREADY_AT_DEPOT, vehicle["id"], depot["id"])
     try:
         async with conn.transaction():
             row = await conn.fetchrow(
@@ -152,7 +160,7 @@ async def _insert(
                 req.metadata,
                 req.idempotency_key,
                 req.fingerprint(),
-                None,
+                now if at_depot else None,
                 now,
             )
     except asyncpg.UniqueViolationError:
@@ -201,7 +209,11 @@ async def try_book(
 ) -> dict[str, Any]:
     """Book a pending job unless a higher-priority job is already queued for the same stalls."""
     ahead = await conn.fetchval(
-        q.AHEAD_IN_QUEUE, job["depot_id"], job["job_type"], job["priority_key"]
+        q.AHEAD_IN_QUEUE,
+        job["depot_id"],
+        job["job_type"],
+        job["priority_key"],
+        now + ctx.settings.booking_horizon,
     )
     if ahead:
         return job
@@ -212,9 +224,14 @@ async def try_book(
     return await place(conn, ctx, job, window, now)
 
 
+def public_job(job: dict[str, Any]) -> dict[str, Any]:
+    """A job without the engine's private bookkeeping."""
+    return {k: v for k, v in job.items() if k not in {"request_hash", "priority_key"}}
+
+
 async def describe_job(conn: asyncpg.Connection, ctx: Ctx, job: dict[str, Any]) -> dict[str, Any]:
     """The job as the API shows it; a pending job also says where it stands in the queue."""
-    shown = {k: v for k, v in job.items() if k not in {"request_hash", "priority_key"}}
+    shown = public_job(job)
     if job["state"] != "PENDING":
         return shown
     position = await conn.fetchval(

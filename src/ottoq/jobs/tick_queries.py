@@ -75,7 +75,7 @@ ORDER BY scheduled_start_at
 """
 
 PENDING_HEADS = """
-SELECT id FROM ottoq_jobs
+SELECT id, depot_id, job_type FROM ottoq_jobs
 WHERE state = 'PENDING' AND requested_start_at <= $1::timestamptz + $2::interval
 ORDER BY priority_key LIMIT $3
 """

@@ -5,16 +5,34 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Request, Router, delete, get, patch, post
+from litestar import Request, Response, delete, get, patch, post, route
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from ottoq.errors import NotFound
 from ottoq.web.auth import service_only
+from ottoq.web.docs import READ_ERRORS, WRITE_ERRORS, ok
 from ottoq.web.runtime import rt
-from ottoq.webhooks import service
+from ottoq.webhooks import schemas, service
 from ottoq.webhooks.models import WebhookCreate, WebhookUpdate
 
 PATH = "/functions/v1/ottoq-webhooks"
+ONE = f"{PATH}/{{webhook_id:str}}"
+GUARDS = [service_only]
+
+
+def _options(path: str, allow: str) -> HTTPRouteHandler:
+    """OPTIONS for a path with several handlers.
+
+    Litestar's automatic OPTIONS answer is made with the first handler registered on a path and
+    keeps naming only that handler's method when more handlers join the path later.
+    """
+
+    @route(path, http_method="OPTIONS", include_in_schema=False, name=f"options:{path}")
+    async def options() -> Response[None]:
+        return Response(None, status_code=204, headers={"Allow": allow})
+
+    return options
 
 
 def _id(raw: str) -> UUID:
@@ -24,7 +42,13 @@ def _id(raw: str) -> UUID:
         raise NotFound(f"webhook {raw} not found") from exc
 
 
-@post("/", status_code=201, summary="Subscribe an endpoint; the answer holds its secret, once")
+@post(
+    PATH,
+    status_code=201,
+    guards=GUARDS,
+    summary="Subscribe an endpoint; the answer holds its secret, once",
+    responses={**ok(schemas.Created, "the subscription and its secret", 201), **WRITE_ERRORS},
+)
 async def create_webhook(
     request: Request[Any, Any, Any], data: JSONBody[WebhookCreate]
 ) -> dict[str, Any]:
@@ -34,20 +58,35 @@ async def create_webhook(
     return {"success": True, "webhook": webhook}
 
 
-@get("/", summary="Every subscription with its delivery state (no secrets)")
+@get(
+    PATH,
+    guards=GUARDS,
+    summary="Every subscription with its delivery state (no secrets)",
+    responses={**ok(schemas.Listing, "the subscriptions"), **READ_ERRORS},
+)
 async def list_webhooks(request: Request[Any, Any, Any]) -> dict[str, Any]:
     runtime = rt(request)
     return {"webhooks": await runtime.tx(service.all_webhooks)}
 
 
-@get("/{webhook_id:str}", summary="One subscription with its delivery state")
+@get(
+    ONE,
+    guards=GUARDS,
+    summary="One subscription with its delivery state",
+    responses={**ok(schemas.One, "the subscription"), **READ_ERRORS},
+)
 async def get_webhook(request: Request[Any, Any, Any], webhook_id: FromPath[str]) -> dict[str, Any]:
     runtime = rt(request)
     parsed = _id(webhook_id)
     return {"webhook": await runtime.tx(lambda c: service.one(c, parsed))}
 
 
-@patch("/{webhook_id:str}", summary="Change a subscription; is_active true resumes delivery")
+@patch(
+    ONE,
+    guards=GUARDS,
+    summary="Change a subscription; is_active true resumes delivery",
+    responses={**ok(schemas.Changed, "the subscription as changed"), **WRITE_ERRORS},
+)
 async def update_webhook(
     request: Request[Any, Any, Any], webhook_id: FromPath[str], data: JSONBody[WebhookUpdate]
 ) -> dict[str, Any]:
@@ -58,7 +97,13 @@ async def update_webhook(
     return {"success": True, "webhook": webhook}
 
 
-@delete("/{webhook_id:str}", status_code=200, summary="Unsubscribe an endpoint")
+@delete(
+    ONE,
+    status_code=200,
+    guards=GUARDS,
+    summary="Unsubscribe an endpoint",
+    responses={**ok(schemas.Deleted, "gone, with its record of attempts"), **WRITE_ERRORS},
+)
 async def delete_webhook(
     request: Request[Any, Any, Any], webhook_id: FromPath[str]
 ) -> dict[str, Any]:
@@ -68,7 +113,12 @@ async def delete_webhook(
     return {"success": True, "id": parsed}
 
 
-@get("/{webhook_id:str}/deliveries", summary="Delivery attempts to one endpoint, newest first")
+@get(
+    f"{ONE}/deliveries",
+    guards=GUARDS,
+    summary="Delivery attempts to one endpoint, newest first",
+    responses={**ok(schemas.Deliveries, "attempts, newest first"), **READ_ERRORS},
+)
 async def list_deliveries(
     request: Request[Any, Any, Any],
     webhook_id: FromPath[str],
@@ -85,16 +135,12 @@ async def list_deliveries(
 
 
 ROUTES = [
-    Router(
-        path=PATH,
-        guards=[service_only],
-        route_handlers=[
-            create_webhook,
-            list_webhooks,
-            get_webhook,
-            update_webhook,
-            delete_webhook,
-            list_deliveries,
-        ],
-    )
+    _options(PATH, "GET, OPTIONS, POST"),
+    _options(ONE, "DELETE, GET, OPTIONS, PATCH"),
+    create_webhook,
+    list_webhooks,
+    get_webhook,
+    update_webhook,
+    delete_webhook,
+    list_deliveries,
 ]
