@@ -18,7 +18,7 @@ from ottoq.clock import ManualClock
 from ottoq.context import Ctx
 from ottoq.settings import Settings
 from ottoq.webhooks import rules
-from ottoq.webhooks.delivery import StepReport, deliver_due
+from ottoq.webhooks.delivery import READ_LIMIT, StepReport, deliver_due
 from ottoq.webhooks.sender import Sender
 from tests.helpers import LA_DOWNTOWN, NASHVILLE_NORTH, vehicle_id
 from tests.receiver import Receiver, event_ids
@@ -234,3 +234,24 @@ async def test_an_event_still_being_written_is_waited_for_not_skipped(
 
     await _until_quiet(pool, ctx, sender)
     assert [m["type"] for m in receiver.accepted] == ["SLOW", "FAST"]
+
+
+async def test_a_narrow_filter_keeps_up_with_a_busy_outbox(
+    client: AsyncTestClient, pool: asyncpg.Pool, ctx: Ctx, receiver: Receiver, sender: Sender
+) -> None:
+    receiver.up()
+    await _subscribe(client, receiver, event_types=["RARE"])
+    await pool.execute(
+        "INSERT INTO ottoq_events (entity_type, event_type)"
+        " SELECT 'SIMULATOR', 'NOISE' FROM generate_series(1, $1)",
+        READ_LIMIT + 100,
+    )
+    await pool.execute(
+        "INSERT INTO ottoq_events (entity_type, event_type) VALUES ('SIMULATOR', 'RARE')"
+    )
+
+    first = await deliver_due(pool, ctx, sender)
+    assert first.more and first.delivered == 0
+    second = await deliver_due(pool, ctx, sender)
+    assert second.delivered == 1 and not second.more
+    assert [m["type"] for m in receiver.accepted] == ["RARE"]

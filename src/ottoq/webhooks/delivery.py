@@ -36,7 +36,7 @@ LOCK_SPACE = 0x0770_0002
 # Endpoints worked on at once by one worker, so one slow receiver does not hold up the rest.
 PARALLEL = 4
 DUE_BATCH = 32
-READ_LIMIT = 200
+READ_LIMIT = 500
 # Sends per endpoint per step, so a long backlog does not keep a slot from other endpoints.
 SENDS_PER_TURN = 50
 
@@ -47,7 +47,7 @@ class StepReport:
     delivered: int = 0
     failed: int = 0
     disabled: int = 0
-    # Some endpoint stopped at SENDS_PER_TURN with more to send: step again without waiting.
+    # Some endpoint may have more waiting than one turn takes: step again without waiting.
     more: bool = False
 
 
@@ -93,8 +93,12 @@ async def _drain(
     cursor = OutboxCursor(
         endpoint["last_event_id"], endpoint["gap_at"], endpoint["gap_clears_at_xid"]
     )
+    events = await cursor.read(conn, READ_LIMIT)
+    # A full read may have left more behind; an endpoint with a narrow filter would otherwise
+    # fall behind a busy outbox at READ_LIMIT events per tick interval.
+    report.more = report.more or len(events) == READ_LIMIT
     sends = 0
-    for event in await cursor.read(conn, READ_LIMIT):
+    for event in events:
         if not rules.matches(endpoint, event):
             continue
         if sends == SENDS_PER_TURN:
