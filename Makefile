@@ -23,13 +23,15 @@ run: $(STAMP)
 	$(BIN)/ottoq up
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest -q
 
 bench: $(TEST_STAMP)
+	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null || \
+		echo "wrk is missing and could not be installed: the HTTP floor will be skipped"
 	$(BIN)/python -m bench
 
 clean:
