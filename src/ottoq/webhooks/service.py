@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
@@ -20,8 +21,13 @@ log = structlog.get_logger()
 
 async def check_url(ctx: Ctx, url: str | None) -> None:
     """Refuse a target OTTO-Q must not call (422); run it outside a transaction, it resolves DNS."""
-    if url is not None:
-        await targets.check(url, ctx.settings.webhooks_allow_private)
+    if url is None:
+        return
+    try:
+        async with asyncio.timeout(ctx.settings.webhook_timeout_s):
+            await targets.check(url, ctx.settings.webhooks_allow_private)
+    except TimeoutError as exc:
+        raise targets.Refused("url host did not resolve in time") from exc
 
 
 async def create(conn: asyncpg.Connection, ctx: Ctx, body: WebhookCreate) -> dict[str, Any]:
