@@ -37,6 +37,12 @@ class Settings:
     # Requests without a key act with the service role; only `ottoq up` on loopback sets this.
     allow_keyless: bool = False
     log_format: str = "auto"
+    log_level: str = "INFO"
+    # Webhook targets on private, loopback or link-local addresses are refused unless this is set.
+    webhooks_allow_private: bool = False
+    webhook_timeout_s: float = 10.0
+    # `ottoq worker` serves its own /metrics on this port when it is not 0.
+    worker_metrics_port: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -58,6 +64,10 @@ class Settings:
             service_key=os.environ.get("OTTOQ_SERVICE_KEY") or None,
             allow_keyless=_flag("ALLOW_KEYLESS", False),
             log_format=_env("LOG_FORMAT", "auto"),
+            log_level=_env("LOG_LEVEL", "INFO").upper(),
+            webhooks_allow_private=_flag("WEBHOOKS_ALLOW_PRIVATE", False),
+            webhook_timeout_s=float(_env("WEBHOOK_TIMEOUT", "10")),
+            worker_metrics_port=int(_env("WORKER_METRICS_PORT", "0")),
         )
 
     def with_(self, **changes: object) -> Settings:

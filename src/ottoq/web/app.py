@@ -24,13 +24,16 @@ from ottoq.db.pool import create_pool
 from ottoq.events import routes as event_routes
 from ottoq.fleet import routes as fleet_routes
 from ottoq.jobs import routes as job_routes
+from ottoq.metrics import routes as metrics_routes
 from ottoq.network import routes as network_routes
 from ottoq.settings import Settings
 from ottoq.web import health
 from ottoq.web.auth import functions_guard
 from ottoq.web.errors import HANDLERS
+from ottoq.web.observe import observe_requests
 from ottoq.web.runtime import Runtime, runtime_of
-from ottoq.worker import run_scheduler_loop
+from ottoq.webhooks import routes as webhook_routes
+from ottoq.worker import run_worker_loops
 
 log = structlog.get_logger()
 
@@ -68,11 +71,14 @@ def create_app(
             *job_routes.ROUTES,
             *fleet_routes.ROUTES,
             *event_routes.ROUTES,
+            *webhook_routes.ROUTES,
+            *metrics_routes.ROUTES,
         ],
         state=_state(runtime),
         lifespan=[lifespan],
         exception_handlers=HANDLERS,
         guards=[functions_guard],
+        middleware=[observe_requests],
         cors_config=CORSConfig(
             allow_origins=["*"],
             allow_headers=CORS_HEADERS,
@@ -137,7 +143,7 @@ async def _until_ready(runtime: Runtime, dsn: str, stop: asyncio.Event, run_work
                 runtime.ready = await is_migrated(conn)
     if run_worker and runtime.ready and runtime.pool is not None:
         log.info("worker.started", tick_interval_s=runtime.ctx.settings.tick_interval_s)
-        await run_scheduler_loop(runtime.pool, runtime.ctx, stop)
+        await run_worker_loops(runtime.pool, runtime.ctx, stop)
 
 
 async def _stop_background(runtime: Runtime, waiter: asyncio.Task[None]) -> None:
