@@ -6,7 +6,6 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 # The browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
 CHROMIUM := /usr/bin/chromium
-SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test lint bench clean
 
@@ -30,13 +29,14 @@ lint: $(TEST_STAMP)
 	$(BIN)/mypy
 
 $(CHROMIUM):
-	$(SUDO) apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 test: lint $(CHROMIUM)
 	$(BIN)/pytest -q
 
 bench: $(TEST_STAMP)
+	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null || \
+		echo "wrk is missing and could not be installed: the HTTP floor will be skipped"
 	$(BIN)/python -m bench
 
 clean:

@@ -88,7 +88,8 @@ async def test_anon_key_reads_and_service_key_writes(keyed: AsyncTestClient) -> 
         (b'{"vehicle_id": "x", "odometer_km": -3}', 422, "odometer_km"),
         (b'{"vehicle_id": "x", "ts": "2026-01-01T00:00:00"}', 422, "ts"),
         (b'{"soc": 0.5}', 422, "vehicle_id"),
-        (b"[]", 422, "object"),
+        (b"[]", 422, "batch"),
+        (b'"text"', 422, "object"),
         (b'{"vehicle_id": "nobody\'; DROP TABLE ottoq_jobs; --", "soc": 0.1}', 404, "not found"),
     ],
 )

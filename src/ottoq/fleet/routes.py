@@ -7,8 +7,14 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.params import FromPath, JSONBody
 
+from ottoq.errors import Invalid
 from ottoq.fleet import service
-from ottoq.fleet.schemas import MoveResponse, TelemetryResponse, VehicleStatusResponse
+from ottoq.fleet.schemas import (
+    BatchTelemetryResponse,
+    MoveResponse,
+    TelemetryResponse,
+    VehicleStatusResponse,
+)
 from ottoq.web.docs import READ_ERRORS, WRITE_ERRORS, ok
 from ottoq.web.models import ArriveBody, DepartBody, DepotBody, TelemetryBody
 from ottoq.web.runtime import rt
@@ -19,14 +25,27 @@ F = "/functions/v1"
 @post(
     f"{F}/ottoq-vehicles-telemetry",
     status_code=200,
-    summary="Ingest one reading",
-    responses={**ok(TelemetryResponse, "reading stored"), **WRITE_ERRORS},
+    summary="Ingest one reading, or a list of readings in one transaction",
+    responses={**ok(TelemetryResponse | BatchTelemetryResponse, "readings stored"), **WRITE_ERRORS},
 )
 async def telemetry(
-    request: Request[Any, Any, Any], data: JSONBody[TelemetryBody]
+    request: Request[Any, Any, Any], data: JSONBody[TelemetryBody | list[TelemetryBody]]
 ) -> dict[str, Any]:
     runtime = rt(request)
-    reading = service.Reading(
+    if not isinstance(data, list):
+        reading = _reading(data)
+        return await runtime.tx(lambda c: service.ingest(c, runtime.ctx, reading))
+
+    limit = runtime.ctx.settings.telemetry_batch_limit
+    if not 0 < len(data) <= limit:
+        raise Invalid(f"a batch holds 1 to {limit} readings; this one has {len(data)}")
+    readings = [_reading(item) for item in data]
+    results = await runtime.tx(lambda c: service.ingest_many(c, runtime.ctx, readings))
+    return {"success": True, "count": len(results), "results": results}
+
+
+def _reading(data: TelemetryBody) -> service.Reading:
+    return service.Reading(
         vehicle_ref=data.vehicle_id,
         soc=data.soc,
         odometer_km=data.odometer_km,
@@ -35,7 +54,6 @@ async def telemetry(
         health=data.health,
         ts=data.ts,
     )
-    return await runtime.tx(lambda c: service.ingest(c, runtime.ctx, reading))
 
 
 @get(

@@ -25,6 +25,12 @@ class TelemetryResponse(msgspec.Struct):
     job_triggered: JobResponse | None
 
 
+class BatchTelemetryResponse(msgspec.Struct):
+    success: bool
+    count: int
+    results: list[TelemetryResponse]
+
+
 class Vehicle(msgspec.Struct):
     id: UUID
     external_ref: str
