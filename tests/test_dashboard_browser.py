@@ -22,6 +22,7 @@ ANON, SERVICE = "anon-key-for-browser-tests", "service-key-for-browser-tests"
 # Poll fast: until the realtime stream exists, polling is how the page sees changes.
 HOME = f"/?poll=500#depot={NASHVILLE_NORTH}"
 SIMULATOR = "/functions/v1/ottoq-simulator"
+SSE = "/realtime/v1/sse"
 WIDE: ViewportSize = {"width": 1440, "height": 900}
 
 
@@ -261,7 +262,7 @@ def test_the_realtime_stream_makes_the_page_live_and_catch_up(
         job = api.request_job("Nashville-00042", "CHARGE", NASHVILLE_NORTH)
         # Until the realtime service is merged its URL answers 404 and the page retries; the
         # retry meets this stand-in, which opens, says "something changed" once, and ends.
-        stream = "retry: 600000\n\nevent: postgres_changes\ndata: {}\n\n"
+        stream = "retry: 600000\n\nid: 1\nevent: RESOURCE_STATUS_CHANGED\ndata: {}\n\n"
         page.route(
             "**/realtime/v1/sse?**",
             lambda route: route.fulfill(
@@ -272,6 +273,22 @@ def test_the_realtime_stream_makes_the_page_live_and_catch_up(
             "data-status", "RESERVED", timeout=15000
         )
         page.wait_for_function("window.__conn.includes('live')", timeout=5000)
+
+
+def test_cells_change_through_the_realtime_stream_alone(
+    browser: Browser, server: str, api: Api
+) -> None:
+    if not api.has_route(SSE):
+        pytest.skip(f"this server has no {SSE} yet (the realtime branch adds it)")
+    with open_page(browser, server + f"/?poll=600000#depot={NASHVILLE_NORTH}") as page:
+        expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+        expect(page.locator('.cell[data-status="AVAILABLE"]')).to_have_count(52)
+
+        job = api.request_job("Nashville-00042", "CHARGE", NASHVILLE_NORTH)
+        expect(cell(page, job["resource_id"])).to_have_attribute("data-status", "RESERVED")
+        api.arrive("Nashville-00042")
+        api.tick()
+        expect(cell(page, job["resource_id"])).to_have_attribute("data-status", "BUSY")
 
 
 def _busy_afternoon(api: Api, clock: ManualClock) -> None:

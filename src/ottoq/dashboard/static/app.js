@@ -15,6 +15,7 @@ const query = new URLSearchParams(location.search);
 const POLL_MS = Math.max(500, Number(query.get("poll")) || 3000);
 // While live, a slow poll still moves the "20m left" labels on when nothing else changes.
 const LIVE_POLL_MS = 30000;
+const SIDE_LIVE_POLL_MS = 10000;
 const CHART_POLL_MS = 60000;
 const CONFIG_POLL_MS = 15000;
 const CHART = { hours: 6, stepMinutes: 10 };
@@ -55,7 +56,8 @@ const live = new LiveLink({
 
 function schedule() {
   gridRefresh.every(state.live ? LIVE_POLL_MS : POLL_MS);
-  sideRefresh.every(state.live ? LIVE_POLL_MS : POLL_MS * 2);
+  // Pending jobs touch no stall, so the depot's stream does not announce them: poll the queue.
+  sideRefresh.every(state.live ? SIDE_LIVE_POLL_MS : POLL_MS * 2);
   chartRefresh.every(CHART_POLL_MS);
   configRefresh.every(CONFIG_POLL_MS);
 }

@@ -3,13 +3,26 @@
 // keeps trying to reconnect, and refetches everything once the stream is back.
 
 // The one place that knows how the realtime service is reached: change it here if it moves.
-// `events` lists the SSE event names that count as a change; unnamed events arrive as "message".
+// The stream names each SSE event after its event type, and EventSource has no wildcard, so
+// `events` lists the contract's types; unnamed events arrive as "message".
 export function depotStream(depotId, key) {
   const query = new URLSearchParams({ channel: `realtime:depots:${depotId}` });
   if (key) query.set("apikey", key);
   return {
     url: `/realtime/v1/sse?${query}`,
-    events: ["message", "postgres_changes", "INSERT", "UPDATE", "DELETE", "change"],
+    events: [
+      "message",
+      "RESOURCE_STATUS_CHANGED",
+      "JOB_CREATED",
+      "JOB_SCHEDULED",
+      "JOB_ACTIVE",
+      "JOB_COMPLETED",
+      "JOB_CANCELLED",
+      "JOB_EXPIRED",
+      "VEHICLE_ARRIVED",
+      "VEHICLE_DEPARTED",
+      "SIMULATOR_RESET",
+    ],
   };
 }
 
@@ -46,6 +59,8 @@ export class LiveLink {
       this.onChange({ catchUp: true });
     };
     source.onerror = () => {
+      // An "error" event the server sent while the stream is still open: the drop follows.
+      if (source.readyState === EventSource.OPEN) return;
       this.onStatus("down");
       // CONNECTING: the browser retries by itself. CLOSED: it gave up (404, 401, not a stream).
       if (source.readyState === EventSource.CLOSED && this.source === source) this.retryLater();
