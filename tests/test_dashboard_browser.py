@@ -245,6 +245,21 @@ def test_offline_is_shown_and_the_page_catches_up_after(
         expect(cell(page, job["resource_id"])).to_have_attribute("data-status", "RESERVED")
 
 
+def test_a_page_opened_while_the_api_is_down_loads_once_it_is_back(
+    browser: Browser, server: str
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.route("**/functions/v1/**", lambda route: route.abort())
+    page.goto(server + HOME)
+    expect(page.locator("#conn")).to_have_attribute("data-state", "offline")
+
+    page.unroute("**/functions/v1/**")
+    expect(page.locator(".cell[data-status]")).to_have_count(52)
+    expect(page.locator("#conn")).not_to_have_attribute("data-state", "offline")
+    context.close()
+
+
 def test_the_realtime_stream_makes_the_page_live_and_catch_up(
     browser: Browser, server: str, api: Api
 ) -> None:

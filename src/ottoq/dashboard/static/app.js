@@ -285,7 +285,11 @@ function depotFromHash() {
 
 async function boot() {
   await Promise.all([loadRole(), loadConfig()]);
-  if (!state.config) return;
+  if (!state.config) {
+    // The server is down or still starting: try again; a missing key waits for the user.
+    if (!state.reachable) setTimeout(boot, POLL_MS * 2);
+    return;
+  }
   const wanted = depotFromHash();
   const first = state.config.cities[0]?.depots[0]?.id;
   if (wanted && cityOf(wanted)) selectDepot(wanted, { remember: false });

@@ -50,7 +50,6 @@ export class Grid {
     for (const cell of resources) {
       const node = h("li", {
         class: "cell",
-        tabindex: 0,
         dataset: { resourceId: cell.id, type: cell.type, index: cell.index },
       });
       node.addEventListener("click", () => this.pick(node));
@@ -76,6 +75,8 @@ export class Grid {
     const word = STATUS_WORD[cell.status] || cell.status;
     node.dataset.status = cell.status;
     node.dataset.job = showsJob(cell) ? "yes" : "no";
+    // Only cells that open a vehicle card take keyboard focus.
+    node.tabIndex = showsJob(cell) ? 0 : -1;
     node.dataset.vehicleId = cell.vehicle_id || "";
     node.setAttribute("aria-label", `${name}, ${word}: ${cell.label}`);
     node.title = `${name} · ${word}\n${cell.label}`;
