@@ -169,11 +169,13 @@ def test_simulator_controls_show_only_for_the_service_key(
     with open_page(browser, keyed_server + HOME) as page:
         # No key: nothing loads, the page says why, and there are no controls.
         expect(page.locator("#banner")).to_contain_text("needs an API key")
+        expect(page.locator("#conn")).to_have_attribute("data-state", "locked")
         expect(page.locator("#role-badge")).to_have_text("No key")
         expect(page.locator("#sim-panel")).to_be_hidden()
 
         _use_key(page, ANON)
         expect(page.locator("#role-badge")).to_have_text("Anon key")
+        expect(page.locator("#conn")).not_to_have_attribute("data-state", "locked")
         expect(page.locator(".cell[data-status]")).to_have_count(52)
         expect(page.locator("#banner")).to_be_hidden()
         expect(page.locator("#sim-panel")).to_be_hidden()

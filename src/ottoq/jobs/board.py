@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -41,7 +41,7 @@ async def depot_queue(
     return {"depot_id": depot_id, "now": now, "queue_lengths": lengths, "jobs": jobs}
 
 
-def _queued_job(row: dict[str, Any], free_at: list[Any], now: Any) -> dict[str, Any]:
+def _queued_job(row: dict[str, Any], free_at: list[datetime], now: datetime) -> dict[str, Any]:
     return {
         "job_id": row["id"],
         "vehicle_id": row["vehicle_id"],

@@ -33,6 +33,7 @@ const state = {
   vehicleRef: null,
   live: false,
   reachable: true,
+  needKey: false,
   chart: null,
 };
 
@@ -68,7 +69,10 @@ function showConnection() {
   const conn = byId("conn");
   let mode = "polling";
   let text = `Disconnected · reconnecting (polling every ${POLL_MS / 1000}s)`;
-  if (!state.reachable) {
+  if (state.needKey) {
+    mode = "locked";
+    text = "Locked · an API key is needed";
+  } else if (!state.reachable) {
     mode = "offline";
     text = "Offline · server unreachable, retrying";
   } else if (state.live) {
@@ -96,6 +100,12 @@ function showRole() {
   byId("sim-panel").hidden = state.role !== "service";
 }
 
+function needKey(yes) {
+  if (state.needKey === yes) return;
+  state.needKey = yes;
+  showConnection();
+}
+
 function banner(message) {
   const node = byId("banner");
   node.hidden = !message;
@@ -107,6 +117,7 @@ function failed(err, what) {
   if (err.status === 0) return reachable(false);
   reachable(true);
   if (err.status === 401) {
+    needKey(true);
     banner("This OTTO-Q needs an API key: enter the anon or service key under “No key” at the top right.");
     byId("key-box").open = true;
     byId("key-hint").textContent = storedKey() ? "That key was refused. Try another one." : byId("key-hint").textContent;
@@ -134,6 +145,7 @@ async function loadConfig() {
     return failed(err, "configuration");
   }
   reachable(true);
+  needKey(false);
   fillCities();
   panels.renderSimulator(state.config.simulator, state.tz, state.now || state.config.clock?.now);
   byId("version").textContent = `OTTO-Q ${state.config.version}`;
@@ -150,6 +162,7 @@ async function loadGrid() {
   }
   if (depotId !== state.depotId) return;
   reachable(true);
+  needKey(false);
   banner("");
   state.now = data.now;
   state.names = panels.resourceNames(data.resources);
@@ -287,7 +300,7 @@ async function boot() {
   await Promise.all([loadRole(), loadConfig()]);
   if (!state.config) {
     // The server is down or still starting: try again; a missing key waits for the user.
-    if (!state.reachable) setTimeout(boot, POLL_MS * 2);
+    if (!state.needKey) setTimeout(boot, POLL_MS * 2);
     return;
   }
   const wanted = depotFromHash();
