@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+# The browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint bench clean
 
@@ -26,7 +28,10 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-test: lint
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: lint $(CHROMIUM)
 	$(BIN)/pytest -q
 
 bench: $(TEST_STAMP)

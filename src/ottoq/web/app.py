@@ -19,15 +19,17 @@ from litestar.openapi.spec import RequestBody
 from ottoq import __version__
 from ottoq.clock import Clock, clock_from_spec
 from ottoq.context import Ctx
+from ottoq.dashboard import routes as dashboard_routes
 from ottoq.db.migrate import is_migrated
 from ottoq.db.pool import create_pool
 from ottoq.events import routes as event_routes
 from ottoq.fleet import routes as fleet_routes
+from ottoq.jobs import board_routes
 from ottoq.jobs import routes as job_routes
 from ottoq.metrics import routes as metrics_routes
 from ottoq.network import routes as network_routes
 from ottoq.settings import Settings
-from ottoq.web import health
+from ottoq.web import health, whoami
 from ottoq.web.auth import functions_guard
 from ottoq.web.errors import HANDLERS
 from ottoq.web.observe import observe_requests
@@ -73,6 +75,9 @@ def create_app(
             *event_routes.ROUTES,
             *webhook_routes.ROUTES,
             *metrics_routes.ROUTES,
+            *board_routes.ROUTES,
+            *whoami.ROUTES,
+            *dashboard_routes.ROUTES,
         ],
         state=_state(runtime),
         lifespan=[lifespan],
