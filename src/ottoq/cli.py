@@ -74,7 +74,10 @@ def _serve(settings: Settings, dsn: str, host: str, port: int, run_worker: bool)
     from ottoq.web.app import create_app
 
     api = create_app(settings, dsn, run_worker=run_worker)
-    uvicorn.run(api, host=host, port=port, log_level="warning", lifespan="on")
+    # Open SSE streams never end by themselves; shutdown cuts them after a short grace period.
+    uvicorn.run(
+        api, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=3
+    )
 
 
 def _keys_for_up(settings: Settings, host: str) -> Settings:

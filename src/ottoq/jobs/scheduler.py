@@ -18,6 +18,7 @@ import structlog
 
 from ottoq.context import Ctx
 from ottoq.db.tx import in_transaction
+from ottoq.events.store import record
 from ottoq.fleet.queries import settle_vehicles
 from ottoq.jobs import queries as q
 from ottoq.jobs import tick_queries as tq
@@ -73,7 +74,27 @@ async def tick(pool: asyncpg.Pool, ctx: Ctx, *, repair: bool = True) -> TickSumm
 
     if any(summary.counts.values()):
         bound.info("scheduler.tick", **summary.counts)
+        await in_transaction(pool, lambda c: _record_tick(c, summary))
     return summary
+
+
+async def _record_tick(conn: asyncpg.Connection, summary: TickSummary) -> None:
+    """Log a tick that moved something, so realtime:ottoq can publish its counts."""
+    payload = {
+        "tick_id": summary.tick_id,
+        "now": summary.now.isoformat(),
+        "transitions": summary.counts,
+    }
+    # The entity enum has no scheduler; ticks are the simulated world's clock, hence SIMULATOR.
+    await record(
+        conn,
+        city_id=None,
+        entity_type="SIMULATOR",
+        entity_id=None,
+        event_type="SCHEDULER_TICK",
+        payload=payload,
+        at=summary.now,
+    )
 
 
 Step = Callable[[asyncpg.Connection], Awaitable[list[Any]]]

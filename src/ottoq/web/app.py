@@ -24,6 +24,9 @@ from ottoq.events import routes as event_routes
 from ottoq.fleet import routes as fleet_routes
 from ottoq.jobs import routes as job_routes
 from ottoq.network import routes as network_routes
+from ottoq.realtime import routes as realtime_routes
+from ottoq.realtime.config import RealtimeConfig
+from ottoq.realtime.service import realtime_lifespan
 from ottoq.settings import Settings
 from ottoq.web import health
 from ottoq.web.auth import functions_guard
@@ -43,6 +46,7 @@ def create_app(
     *,
     clock: Clock | None = None,
     run_worker: bool = False,
+    realtime: RealtimeConfig | None = None,
 ) -> Litestar:
     """Build the ASGI app; nothing touches the database until the app starts."""
     runtime = Runtime(ctx=Ctx(settings=settings, clock=clock or clock_from_spec(settings.clock)))
@@ -67,9 +71,10 @@ def create_app(
             *job_routes.ROUTES,
             *fleet_routes.ROUTES,
             *event_routes.ROUTES,
+            *realtime_routes.ROUTES,
         ],
         state=_state(runtime),
-        lifespan=[lifespan],
+        lifespan=[lifespan, realtime_lifespan(runtime, dsn, realtime)],
         exception_handlers=HANDLERS,
         guards=[functions_guard],
         cors_config=CORSConfig(
