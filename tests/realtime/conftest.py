@@ -16,7 +16,7 @@ from litestar import Litestar
 
 from ottoq.clock import ManualClock
 from ottoq.realtime.config import RealtimeConfig
-from ottoq.realtime.service import realtime_of
+from ottoq.realtime.service import Realtime, realtime_of
 from ottoq.settings import Settings
 from ottoq.web.app import create_app
 
@@ -40,8 +40,11 @@ class LiveServer:
         """An HTTP client with the service key, for making the changes subscribers watch."""
         return httpx.AsyncClient(base_url=self.url, headers={"apikey": SERVICE}, timeout=10)
 
+    def realtime(self) -> Realtime:
+        return realtime_of(self.app)
+
     def subscriptions(self) -> int:
-        return realtime_of(self.app).hub.subscriptions()
+        return self.realtime().hub.subscriptions()
 
 
 def free_socket() -> socket.socket:

@@ -24,7 +24,7 @@ async def client(live: LiveServer) -> AsyncIterator[AsyncRealtimeClient]:
     await client.close()
 
 
-async def _subscribed(channel: Any) -> None:
+async def subscribed(channel: Any) -> None:
     states: list[Any] = []
     await asyncio.wait_for(
         channel.subscribe(lambda state, err: states.append((state, err))), WAIT_S
@@ -44,7 +44,7 @@ async def test_a_depot_sees_a_stall_go_reserved_busy_available_with_both_rows(
     channel.on_postgres_changes(
         "INSERT", ticks.put_nowait, table="ottoq_events", filter="event_type=eq.SCHEDULER_TICK"
     )
-    await _subscribed(channel)
+    await subscribed(channel)
 
     async with live.api() as api:
         job = await job_life(api, live.clock)
@@ -102,7 +102,7 @@ async def test_the_briefs_channels_broadcast_their_events(
     for name in (f"depots:{NASHVILLE_NORTH}", f"vehicles:{vid}", "ottoq"):
         queues[name] = asyncio.Queue()
         channel = client.channel(name).on_broadcast("*", queues[name].put_nowait)
-        await _subscribed(channel)
+        await subscribed(channel)
 
     async with live.api() as api:
         await job_life(api, live.clock)
@@ -141,7 +141,7 @@ async def test_each_binding_of_a_channel_gets_only_its_own_event_type(
     channel = client.channel("jobs-watch")
     channel.on_postgres_changes("INSERT", inserts.put_nowait, table="ottoq_jobs")
     channel.on_postgres_changes("UPDATE", updates.put_nowait, table="ottoq_jobs")
-    await _subscribed(channel)
+    await subscribed(channel)
 
     async with live.api() as api:
         job = await job_life(api, live.clock)

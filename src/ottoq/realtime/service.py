@@ -27,6 +27,7 @@ class Realtime:
     config: RealtimeConfig
     hub: Hub
     runtime: Runtime
+    reader: OutboxReader | None = None
 
     async def wait_ready(self) -> bool:
         """True once the reader has read the outbox, so that joins know where they start."""
@@ -50,12 +51,12 @@ def realtime_lifespan(
         if not config.enabled:
             yield
             return
-        reader = OutboxReader(dsn, live.hub, config)
-        task = asyncio.create_task(reader.run(lambda: runtime.ready))
+        live.reader = OutboxReader(dsn, live.hub, config)
+        task = asyncio.create_task(live.reader.run(lambda: runtime.ready))
         try:
             yield
         finally:
-            reader.stop()
+            live.reader.stop()
             await _stop(task)
 
     return lifespan
