@@ -14,8 +14,9 @@ def _env(name: str, default: str) -> str:
 class RealtimeConfig:
     # Off: no outbox reader runs and subscribers are refused (benchmarks compare against it).
     enabled: bool = True
-    # Messages waiting for one connection before it is cut off as too slow.
-    queue_limit: int = 1000
+    # Messages waiting for one connection before it is cut off as too slow. A tick that moves
+    # hundreds of stalls at once is a burst of two messages per stall for each depot watcher.
+    queue_limit: int = 5000
     # The outbox is read this often even when no NOTIFY arrives (a lost wake-up costs this much).
     poll_interval_s: float = 0.5
     # While the reader waits on an id whose transaction may have rolled back, it looks this often.
@@ -30,7 +31,7 @@ class RealtimeConfig:
     def from_env(cls) -> RealtimeConfig:
         return cls(
             enabled=_env("ENABLED", "1").lower() in {"1", "true", "yes", "on"},
-            queue_limit=int(_env("QUEUE_LIMIT", "1000")),
+            queue_limit=int(_env("QUEUE_LIMIT", "5000")),
             poll_interval_s=float(_env("POLL_INTERVAL", "0.5")),
             read_batch=int(_env("READ_BATCH", "500")),
         )

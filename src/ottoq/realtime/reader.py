@@ -24,6 +24,7 @@ log = structlog.get_logger()
 
 EVENTS_CHANNEL = "ottoq_events"
 _RECONNECT_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+_YIELD_EVERY = 50
 
 
 class OutboxReader:
@@ -75,8 +76,11 @@ class OutboxReader:
             # Cleared before reading: a NOTIFY that lands during the read triggers another one.
             self._wake.clear()
             events = await cursor.read(conn, self.config.read_batch)
-            for event in events:
+            for count, event in enumerate(events, start=1):
                 self.hub.publish(event)
+                if count % _YIELD_EVERY == 0:
+                    # Let connections drain between slices of a burst, so only slow ones fill up.
+                    await asyncio.sleep(0)
 
             if len(events) == self.config.read_batch:
                 await asyncio.sleep(0)
