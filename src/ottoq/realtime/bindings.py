@@ -50,6 +50,8 @@ class Binding:
     conditions: tuple[Condition, ...]
     # What the client sent, echoed back with the id: both clients compare it field by field.
     requested: dict[str, Any]
+    # Equal keys match the same changes, so their subscribers can share one encoded frame.
+    key: tuple[Any, ...] = ()
 
     def matches(self, change: RowChange) -> bool:
         if change.table not in self.tables:
@@ -84,6 +86,7 @@ def parse_binding(raw: Any) -> Binding:
         tables=_tables(raw.get("schema"), raw.get("table")),
         conditions=parse_filter(raw.get("filter")),
         requested=dict(raw),
+        key=(event, raw.get("schema"), raw.get("table"), raw.get("filter")),
     )
 
 
@@ -117,9 +120,9 @@ def _condition(part: str) -> Condition:
         raise BindingError(
             f"filter {part!r} is not column=op.value with op one of {', '.join(sorted(OPERATORS))}"
         )
-    value: str | tuple[str, ...] = found["value"]
+    value: str | tuple[str, ...] = _canonical(found["value"])
     if found["op"] == "in":
-        value = _in_list(found["value"])
+        value = tuple(_canonical(item) for item in _in_list(found["value"]))
     return Condition(found["column"], found["op"], value, negate=bool(found["negate"]))
 
 
@@ -187,11 +190,15 @@ def _order(actual: Any, wanted: str) -> int | None:
 
 
 def _order_text(actual: str, wanted: str) -> int:
+    return _sign((actual > wanted) - (actual < wanted))
+
+
+def _canonical(value: str) -> str:
+    """A uuid in the lower-case form rows carry, so that uuids compare as plain text."""
     try:
-        left, right = UUID(actual), UUID(wanted)
+        return str(UUID(value))
     except ValueError:
-        return _sign((actual > wanted) - (actual < wanted))
-    return _sign((left > right) - (left < right))
+        return value
 
 
 def _sign(value: float) -> int:

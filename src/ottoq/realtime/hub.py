@@ -94,6 +94,11 @@ class Subscription:
     floor: int = 0
     # While a replay runs, live frames wait here so that the channel stays in id order.
     held: list[str] | None = None
+    # Subscriptions of one shape receive the same frames for every event.
+    shape: tuple[Any, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.shape = (self.topic, self.sink.vsn, tuple(b.key for b in self.bindings))
 
     def deliver(self, event_id: int, batch: list[str]) -> None:
         if event_id <= self.floor or not batch:
@@ -125,8 +130,17 @@ class EventView:
         self._columns = columns
         self._data: dict[str, dict[str, Any]] = {}
         self._encoded: dict[tuple[Any, ...], str] = {}
+        self._batches: dict[tuple[Any, ...], list[str]] = {}
 
     def frames_for(self, sub: Subscription, replayed: bool = False) -> list[str]:
+        """What `sub` receives for this event, worked out once per subscription shape."""
+        key = (sub.shape, replayed)
+        batch = self._batches.get(key)
+        if batch is None:
+            batch = self._batches[key] = self._frames_for(sub, replayed)
+        return batch
+
+    def _frames_for(self, sub: Subscription, replayed: bool) -> list[str]:
         batch = []
         for change in self.changes:
             ids = list(dict.fromkeys(b.id for b in sub.bindings if b.matches(change)))
