@@ -6,8 +6,10 @@ import json
 
 from ottoq.realtime import protocol
 from ottoq.realtime.bindings import parse_bindings
+from ottoq.realtime.frames import SSE
 from ottoq.realtime.hub import Hub, Sink, Subscription
 from ottoq.realtime.resume import register
+from ottoq.realtime.routes import sse_chunks
 
 DEPOT = "05306730-ca2b-535b-891c-e897f4fff07b"
 TOPIC = f"realtime:depots:{DEPOT}"
@@ -161,3 +163,23 @@ async def test_removed_subscriptions_get_nothing() -> None:
     hub.publish(_resource_event(1, "BUSY"))
 
     assert len(sub.sink) == 0 and hub.subscriptions() == 0
+
+
+async def test_an_sse_stream_ends_with_the_reason_it_was_cut_off() -> None:
+    sink = Sink(SSE, 1)
+    sink.put("id: 1\nevent: X\ndata: {}\n\n")
+    sink.put("id: 2\nevent: X\ndata: {}\n\n")
+
+    chunks = [chunk async for chunk in sse_chunks(sink, keepalive_s=1.0)]
+
+    assert chunks == ['event: error\ndata: {"reason":"too slow: more than 1 messages behind"}\n\n']
+
+
+async def test_an_idle_sse_stream_gets_keepalive_comments() -> None:
+    sink = Sink(SSE, 10)
+    stream = sse_chunks(sink, keepalive_s=0.01)
+
+    assert await anext(stream) == ": keepalive\n\n"
+    sink.put("id: 1\nevent: X\ndata: {}\n\n")
+    assert await anext(stream) == "id: 1\nevent: X\ndata: {}\n\n"
+    await stream.aclose()

@@ -13,6 +13,7 @@ import pytest
 from tests.helpers import NASHVILLE_NORTH
 from tests.realtime.conftest import ANON, LiveServer
 from tests.realtime.flows import WAIT_S, job_life
+from tests.realtime.phoenix import join, open_socket
 
 JS_DIR = Path(__file__).resolve().parent.parent / "js"
 
@@ -72,3 +73,30 @@ async def test_supabase_js_sees_a_stall_go_reserved_busy_available(
             change["new"]["index"] == 1 and change["new"]["capabilities_jsonb"]["power_kw"] == 150
         )
         assert change["new"]["depot_id"] == str(NASHVILLE_NORTH)
+
+
+@pytest.mark.parametrize("vsn", ["2.0.0", "1.0.0"])
+async def test_a_supabase_js_broadcast_reaches_another_subscriber(
+    live: LiveServer, js_dir: Path, vsn: str
+) -> None:
+    listener = await open_socket(live.url, ANON)
+    await join(listener, "realtime:room-7", [])
+    node = await asyncio.create_subprocess_exec(
+        "node",
+        str(js_dir / "send_broadcast.mjs"),
+        live.url,
+        ANON,
+        "room-7",
+        vsn,
+        cwd=js_dir,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert await _line(node) == {"ack": "ok"}
+        heard = json.loads(await asyncio.wait_for(listener.recv(), WAIT_S))
+    finally:
+        await node.wait()
+        await listener.close()
+
+    assert heard["event"] == "broadcast" and heard["topic"] == "realtime:room-7"
+    assert heard["payload"] == {"type": "broadcast", "event": "wave", "payload": {"from": "js"}}

@@ -30,6 +30,9 @@ async def replay(
     """Deliver the events in (after_id, upto], then what was published meanwhile."""
     try:
         await _replay(hub, sub, after_id, upto, pool, page)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        # Going on without the missed events would break the promise; the client retries.
+        sub.sink.cut_off(f"could not replay the missed events ({type(exc).__name__}); reconnect")
     finally:
         sub.release_held()
 

@@ -58,8 +58,9 @@ async def realtime_sse(
     if topic is None:
         raise BadRequest(f"unknown channel {channel!r}: use ottoq, depots:<id> or vehicles:<id>")
     resume = _event_id(last_event_id or after_id)
-    if not await live.wait_ready():
-        raise NotReady("realtime is not ready yet; retry shortly")
+    reason = await live.unavailable()
+    if reason is not None:
+        raise NotReady(reason)
 
     sub = Subscription(Sink(frames.SSE, live.config.queue_limit), topic)
     return Stream(_events(live, sub, resume), media_type="text/event-stream", headers=SSE_HEADERS)
@@ -74,7 +75,7 @@ async def _events(live: Realtime, sub: Subscription, after_id: int | None) -> As
         catching_up = asyncio.create_task(replay(live.hub, sub, after_id, upto, pool, page))
     try:
         yield "retry: 1000\n" + frames.sse_comment(f"subscribed to {sub.topic}")
-        async for chunk in _drain(sub.sink, live.config.sse_keepalive_s):
+        async for chunk in sse_chunks(sub.sink, live.config.sse_keepalive_s):
             yield chunk
     finally:
         live.hub.remove(sub)
@@ -82,7 +83,7 @@ async def _events(live: Realtime, sub: Subscription, after_id: int | None) -> As
             catching_up.cancel()
 
 
-async def _drain(sink: Sink, keepalive_s: float) -> AsyncIterator[str]:
+async def sse_chunks(sink: Sink, keepalive_s: float) -> AsyncIterator[str]:
     """The sink's frames; a comment when idle keeps proxies from closing the stream."""
     while (frame := await sink.next(idle_s=keepalive_s)) is not None:
         yield frame or frames.sse_comment("keepalive")

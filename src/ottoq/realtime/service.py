@@ -29,13 +29,13 @@ class Realtime:
     runtime: Runtime
     reader: OutboxReader | None = None
 
-    async def wait_ready(self) -> bool:
-        """True once the reader has read the outbox, so that joins know where they start."""
+    async def unavailable(self) -> str | None:
+        """Why nobody can subscribe now, or None once the reader knows where the outbox ends."""
         if not self.config.enabled:
-            return False
+            return "realtime is turned off on this server"
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.hub.ready.wait(), timeout=self.config.ready_timeout_s)
-        return self.hub.ready.is_set()
+        return None if self.hub.ready.is_set() else "realtime is not ready yet; retry shortly"
 
 
 def realtime_lifespan(

@@ -48,7 +48,8 @@ class Session:
         self.after_id = after_id
         self.sink = Sink(vsn, live.config.queue_limit)
         self.channels: dict[str, Subscription] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        # A channel's replay, cancelled when the channel is left or joined again.
+        self._replays: dict[str, asyncio.Task[None]] = {}
 
     async def run(self) -> None:
         """Serve the connection until the client leaves or is cut off."""
@@ -58,7 +59,7 @@ class Session:
         try:
             await asyncio.wait({receiver, sender, cut_off}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (receiver, sender, cut_off, *self._tasks):
+            for task in (receiver, sender, cut_off, *self._replays.values()):
                 task.cancel()
             for sub in self.channels.values():
                 self.live.hub.remove(sub)
@@ -118,15 +119,14 @@ class Session:
             bindings = parse_bindings(config.get("postgres_changes"))
         except BindingError as exc:
             refusal = refusal or str(exc)
-        if refusal is None and not await self.live.wait_ready():
-            refusal = "realtime is not ready yet; retry shortly"
+        if refusal is None:
+            refusal = await self.live.unavailable()
         if refusal is not None:
             log.info("realtime.join.refused", topic=frame.topic, reason=refusal)
             self._reply(frame, "error", {"reason": refusal})
             return
 
-        if frame.topic in self.channels:
-            self.live.hub.remove(self.channels.pop(frame.topic))
+        self._drop(frame.topic)
         broadcast = config.get("broadcast") or {}
         sub = Subscription(self.sink, frame.topic, bindings, bool(broadcast.get("self")))
         self.channels[frame.topic] = sub
@@ -135,7 +135,7 @@ class Session:
         self._announce(sub, config)
         upto = register(self.live.hub, sub, self.after_id)
         if upto is not None and self.after_id is not None:
-            self._spawn(self._replay(sub, self.after_id, upto))
+            self._replays[sub.topic] = asyncio.create_task(self._replay(sub, self.after_id, upto))
 
     def _refusal(self, payload: dict[str, Any]) -> str | None:
         settings = self.live.runtime.ctx.settings
@@ -156,14 +156,15 @@ class Session:
         pool = self.live.runtime.require_pool()
         await replay(self.live.hub, sub, after_id, upto, pool, self.live.config.replay_page)
 
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def _leave(self, frame: protocol.Frame) -> None:
-        self.live.hub.remove(self.channels.pop(frame.topic))
+        self._drop(frame.topic)
         self._reply(frame, "ok", {})
+
+    def _drop(self, topic: str) -> None:
+        if topic in self._replays:
+            self._replays.pop(topic).cancel()
+        if topic in self.channels:
+            self.live.hub.remove(self.channels.pop(topic))
 
     async def _broadcast(self, frame: protocol.Frame) -> None:
         """Relay a client's broadcast to the topic's subscribers in every serve process."""
