@@ -4,6 +4,7 @@ either reaches the subscribers of both."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -18,7 +19,8 @@ from realtime import AsyncRealtimeClient
 from tests.conftest import START
 from tests.helpers import NASHVILLE_NORTH, vehicle_id
 from tests.realtime.conftest import ANON, SERVICE, free_socket, wait_healthy
-from tests.realtime.flows import VEHICLE, F, take
+from tests.realtime.flows import VEHICLE, WAIT_S, F, take
+from tests.realtime.phoenix import join, open_socket
 from tests.realtime.test_python_client import DEPOT_FILTER, subscribed
 
 OTTOQ = str(Path(sys.executable).parent / "ottoq")
@@ -95,3 +97,29 @@ async def test_a_change_made_through_one_process_reaches_subscribers_of_both(
     for [change] in freed:
         assert change["data"]["old_record"]["status"] == "RESERVED"
         assert change["data"]["record"]["status"] == "AVAILABLE"
+
+
+async def test_a_client_broadcast_through_one_process_reaches_the_other(
+    two_servers: list[str],
+) -> None:
+    first, second = two_servers
+    sender, listener = await open_socket(first, ANON), await open_socket(second, ANON)
+    for conn in (sender, listener):
+        assert (await join(conn, "realtime:room", []))["status"] == "ok"
+    message = {"type": "broadcast", "event": "wave", "payload": {"n": 1}}
+    await sender.send(
+        json.dumps(
+            {
+                "topic": "realtime:room",
+                "event": "broadcast",
+                "payload": message,
+                "ref": "2",
+                "join_ref": "1",
+            }
+        )
+    )
+    heard = json.loads(await asyncio.wait_for(listener.recv(), WAIT_S))
+    for conn in (sender, listener):
+        await conn.close()
+
+    assert heard["event"] == "broadcast" and heard["payload"] == message

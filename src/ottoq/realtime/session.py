@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from typing import Any
 
+import asyncpg
 import msgspec
 import structlog
 from litestar import WebSocket
@@ -22,6 +23,7 @@ from ottoq.realtime.hub import Sink, Subscription
 from ottoq.realtime.resume import register, replay
 from ottoq.realtime.service import Realtime
 from ottoq.web.auth import role_for
+from ottoq.web.runtime import NotReady
 
 log = structlog.get_logger()
 
@@ -57,7 +59,10 @@ class Session:
         sender = asyncio.create_task(self._send_loop())
         cut_off = asyncio.create_task(self.sink.closed.wait())
         try:
-            await asyncio.wait({receiver, sender, cut_off}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {receiver, sender, cut_off}, return_when=asyncio.FIRST_COMPLETED
+            )
+            _log_failures(done)
         finally:
             for task in (receiver, sender, cut_off, *self._replays.values()):
                 task.cancel()
@@ -114,7 +119,7 @@ class Session:
 
     async def _join(self, frame: protocol.Frame) -> None:
         refusal = self._refusal(frame.payload)
-        config = frame.payload.get("config") or {}
+        config = _object(frame.payload.get("config"))
         try:
             bindings = parse_bindings(config.get("postgres_changes"))
         except BindingError as exc:
@@ -127,7 +132,7 @@ class Session:
             return
 
         self._drop(frame.topic)
-        broadcast = config.get("broadcast") or {}
+        broadcast = _object(config.get("broadcast"))
         sub = Subscription(self.sink, frame.topic, bindings, bool(broadcast.get("self")))
         self.channels[frame.topic] = sub
         # Reply, announce and register in one step: no change can slip in between them.
@@ -140,6 +145,7 @@ class Session:
     def _refusal(self, payload: dict[str, Any]) -> str | None:
         settings = self.live.runtime.ctx.settings
         token = payload.get("access_token")
+        token = token if isinstance(token, str) else None
         if role_for(settings, self.key) is None and role_for(settings, token) is None:
             return "a valid apikey (the anon or the service key) is required to subscribe"
         return None
@@ -148,7 +154,7 @@ class Session:
         if sub.bindings:
             ready = frames.system_frame(self.vsn, sub.topic, "ok", "Subscribed to PostgreSQL")
             self.sink.put_control(ready)
-        if (config.get("presence") or {}).get("enabled"):
+        if _object(config.get("presence")).get("enabled"):
             state = protocol.Frame(sub.topic, protocol.PRESENCE_STATE, {})
             self.sink.put_control(protocol.encode(self.vsn, state))
 
@@ -181,7 +187,23 @@ class Session:
         if len(message.encode()) > _MAX_BROADCAST_BYTES:
             self._reply(frame, "error", {"reason": "broadcast payload too large"})
             return
-        async with self.live.runtime.require_pool().acquire() as conn:
-            await queries.notify_broadcast(conn, message)
+        try:
+            async with self.live.runtime.require_pool().acquire() as conn:
+                await queries.notify_broadcast(conn, message)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, NotReady) as exc:
+            log.warning("realtime.broadcast.failed", topic=frame.topic, error=str(exc))
+            self._reply(frame, "error", {"reason": "broadcast could not be relayed; retry"})
+            return
         if frame.ref is not None:
             self._reply(frame, "ok", {})
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """A part of a client's payload that should be an object; anything else counts as empty."""
+    return value if isinstance(value, dict) else {}
+
+
+def _log_failures(done: set[asyncio.Task[Any]]) -> None:
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("realtime.socket.failed", error=repr(task.exception()))
