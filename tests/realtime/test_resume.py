@@ -17,16 +17,17 @@ from tests.realtime.test_python_client import DEPOT_FILTER, subscribed
 async def _watch(
     live: LiveServer, params: dict[str, Any] | None = None
 ) -> tuple[AsyncRealtimeClient, asyncio.Queue[Any], asyncio.Queue[Any]]:
-    """A depot subscription: its row changes in one queue, its broadcasts (with ids) in another."""
+    """The depot's row changes on one channel and its broadcasts (with event ids) on another."""
     client = AsyncRealtimeClient(live.realtime_url, token=ANON, auto_reconnect=False, params=params)
     changes: asyncio.Queue[Any] = asyncio.Queue()
     news: asyncio.Queue[Any] = asyncio.Queue()
-    channel = client.channel(f"depots:{NASHVILLE_NORTH}")
-    channel.on_postgres_changes(
+    rows = client.channel("depot-rows")
+    rows.on_postgres_changes(
         "UPDATE", changes.put_nowait, table="ottoq_resources", filter=DEPOT_FILTER
     )
-    channel.on_broadcast("RESOURCE_STATUS_CHANGED", news.put_nowait)
-    await subscribed(channel)
+    await subscribed(rows)
+    feed = client.channel(f"depots:{NASHVILLE_NORTH}")
+    await subscribed(feed.on_broadcast("RESOURCE_STATUS_CHANGED", news.put_nowait))
     return client, changes, news
 
 

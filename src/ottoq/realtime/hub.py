@@ -146,7 +146,9 @@ class EventView:
             ids = list(dict.fromkeys(b.id for b in sub.bindings if b.matches(change)))
             if ids:
                 batch.append(self._postgres(sub, change, ids))
-        if sub.topic in self.topics:
+        # A join that names its postgres_changes gets exactly those; the brief's channels
+        # broadcast their events to joins that name none (else each change would come twice).
+        if not sub.bindings and sub.topic in self.topics:
             batch.append(self._feed(sub, replayed))
         return batch
 
