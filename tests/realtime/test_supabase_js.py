@@ -99,4 +99,33 @@ async def test_a_supabase_js_broadcast_reaches_another_subscriber(
         await listener.close()
 
     assert heard["event"] == "broadcast" and heard["topic"] == "realtime:room-7"
+
     assert heard["payload"] == {"type": "broadcast", "event": "wave", "payload": {"from": "js"}}
+
+
+async def test_supabase_js_resumes_with_after_id_in_its_socket_params(
+    live: LiveServer, js_dir: Path
+) -> None:
+    async with live.api() as api:
+        await job_life(api, live.clock)
+
+    # Everything happened before it connected; from event 0 on, it receives all of it.
+    node = await asyncio.create_subprocess_exec(
+        "node",
+        str(js_dir / "watch_depot.mjs"),
+        live.url,
+        ANON,
+        str(NASHVILLE_NORTH),
+        "2.0.0",
+        "3",
+        "0",
+        cwd=js_dir,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert (await _line(node))["status"] == "SUBSCRIBED"
+        changes = [(await _line(node))["payload"] for _ in range(3)]
+    finally:
+        await node.wait()
+
+    assert [c["new"]["status"] for c in changes] == ["RESERVED", "BUSY", "AVAILABLE"]
