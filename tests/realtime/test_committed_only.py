@@ -76,3 +76,20 @@ async def test_a_rolled_back_id_never_arrives_and_blocks_nothing(
 
     [kept] = await take(news, 1)
     assert kept["event"] == "KEPT" and kept["payload"]["id"] == doomed + 1
+
+
+async def test_events_committed_while_the_reader_reconnects_are_not_lost(
+    live: LiveServer, pool: asyncpg.Pool, news: asyncio.Queue[Any]
+) -> None:
+    async with pool.acquire() as conn:
+        await conn.fetchval(INSERT, "BEFORE")
+        [before] = await take(news, 1)
+        cut = await conn.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = 'ottoq-rt' AND datname = current_database()"
+        )
+        for name in ("DURING_1", "DURING_2"):
+            await conn.fetchval(INSERT, name)
+
+    assert before["event"] == "BEFORE" and cut == 1
+    assert [b["event"] for b in await take(news, 2)] == ["DURING_1", "DURING_2"]

@@ -163,3 +163,11 @@ def test_sse_channel_names() -> None:
     assert feed_topic_for(f"realtime:vehicles:{DEPOT}") == f"realtime:vehicles:{DEPOT}"
     assert feed_topic_for("depots:nope") is None
     assert feed_topic_for("jobs") is None
+
+
+def test_an_event_whose_payload_is_not_an_object_changes_no_row() -> None:
+    odd = _event("SIMULATOR_NOTE", "SIMULATOR", {})
+    odd["payload_jsonb"] = ["not", "an", "object"]
+
+    assert row_change(odd) is None
+    assert feed_topics(odd) == ["realtime:ottoq"]

@@ -44,7 +44,7 @@ class RowChange:
 
 def row_change(event: dict[str, Any]) -> RowChange | None:
     """The table row an event changed, when its payload carries one."""
-    payload = event.get("payload_jsonb") or {}
+    payload = _payload(event)
     table, new = payload.get("table"), payload.get("new")
     if table not in ROW_TABLES or not isinstance(new, dict):
         return None
@@ -64,7 +64,7 @@ def event_row(event: dict[str, Any]) -> dict[str, Any]:
 
 def feed_topics(event: dict[str, Any]) -> list[str]:
     """The brief's channels an event is published on."""
-    payload = event.get("payload_jsonb") or {}
+    payload = _payload(event)
     topics = []
     if payload.get("table") == "ottoq_resources" and payload.get("depot_id"):
         topics.append(f"{DEPOT_TOPIC}{payload['depot_id']}")
@@ -74,6 +74,11 @@ def feed_topics(event: dict[str, Any]) -> list[str]:
     if event["event_type"] in _OTTOQ_EVENTS or event["entity_type"] == "SIMULATOR":
         topics.append(OTTOQ_TOPIC)
     return topics
+
+
+def _payload(event: dict[str, Any]) -> dict[str, Any]:
+    payload = event.get("payload_jsonb")
+    return payload if isinstance(payload, dict) else {}
 
 
 def is_feed_topic(topic: str) -> bool:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Callable
+from typing import Any
 
 import asyncpg
 import structlog
@@ -77,7 +78,7 @@ class OutboxReader:
             self._wake.clear()
             events = await cursor.read(conn, self.config.read_batch)
             for count, event in enumerate(events, start=1):
-                self.hub.publish(event)
+                self._publish(event)
                 if count % _YIELD_EVERY == 0:
                     # Let connections drain between slices of a burst, so only slow ones fill up.
                     await asyncio.sleep(0)
@@ -87,6 +88,14 @@ class OutboxReader:
                 continue
             on_gap = cursor.gap_at is not None
             await self._sleep(self.config.gap_poll_s if on_gap else self.config.poll_interval_s)
+
+    def _publish(self, event: dict[str, Any]) -> None:
+        # The cursor has moved past this event already: a bug in publishing it must not stop
+        # the reader or cost the events after it, so it is logged and the reader goes on.
+        try:
+            self.hub.publish(event)
+        except Exception:
+            log.exception("realtime.publish_failed", event_id=event.get("id"))
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
