@@ -9,7 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+
+# The machine is small and shared: allow a page this long to show what a test waits for.
+WAIT_MS = 20_000
+expect.set_options(timeout=WAIT_MS)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,6 +48,7 @@ def chromium() -> Iterator[Browser]:
 def open_page(browser: Browser, url: str, viewport: ViewportSize = DESKTOP) -> Iterator[Page]:
     """A fresh tab (its own sessionStorage) on `url`; page errors fail the test at the end."""
     context = browser.new_context(viewport=viewport)
+    context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -28,6 +28,9 @@ from ottoq.jobs import board_routes
 from ottoq.jobs import routes as job_routes
 from ottoq.metrics import routes as metrics_routes
 from ottoq.network import routes as network_routes
+from ottoq.realtime import routes as realtime_routes
+from ottoq.realtime.config import RealtimeConfig
+from ottoq.realtime.service import realtime_lifespan
 from ottoq.settings import Settings
 from ottoq.web import health, whoami
 from ottoq.web.auth import functions_guard
@@ -49,6 +52,7 @@ def create_app(
     *,
     clock: Clock | None = None,
     run_worker: bool = False,
+    realtime: RealtimeConfig | None = None,
 ) -> Litestar:
     """Build the ASGI app; nothing touches the database until the app starts."""
     runtime = Runtime(ctx=Ctx(settings=settings, clock=clock or clock_from_spec(settings.clock)))
@@ -78,9 +82,10 @@ def create_app(
             *board_routes.ROUTES,
             *whoami.ROUTES,
             *dashboard_routes.ROUTES,
+            *realtime_routes.ROUTES,
         ],
         state=_state(runtime),
-        lifespan=[lifespan],
+        lifespan=[lifespan, realtime_lifespan(runtime, dsn, realtime)],
         exception_handlers=HANDLERS,
         guards=[functions_guard],
         middleware=[observe_requests],
