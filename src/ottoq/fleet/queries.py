@@ -96,6 +96,16 @@ WHERE vehicle_id = $1 AND ($2::uuid IS NULL OR depot_id = $2)
 RETURNING id, depot_id
 """
 
+# A leaving vehicle's open jobs; `stall_taken` when another job still runs on the same resource.
+OPEN_JOBS_OF_LEAVING = """
+SELECT j.id, j.state, j.resource_id, j.scheduled_start_at, j.arrived_at,
+       EXISTS (SELECT 1 FROM ottoq_jobs o
+               WHERE o.resource_id = j.resource_id AND o.state = 'ACTIVE' AND o.id <> j.id)
+           AS stall_taken
+FROM ottoq_jobs j
+WHERE j.vehicle_id = $1 AND j.state IN ('PENDING', 'SCHEDULED', 'ACTIVE')
+"""
+
 ASSIGNMENT = """
 SELECT j.*, d.name AS depot_name, d.address AS depot_address,
        r.resource_type, r.index AS resource_index

@@ -64,7 +64,16 @@ CANCEL_JOB = guarded_job_update(
     "state = 'CANCELLED', completed_at = $2,"
     " metadata_jsonb = j.metadata_jsonb || jsonb_build_object('cancel_reason', $5::text)"
 )
-COMPLETE_JOB_NOW = guarded_job_update("state = 'COMPLETED', completed_at = $2")
+# The vehicle left: the work ended then, or at its planned end if that came first, which is
+# the moment a tick would have stamped, so the record does not depend on which one came first.
+COMPLETE_ON_DEPARTURE = guarded_job_update(
+    "state = 'COMPLETED',"
+    " completed_at = least($2, j.started_at + make_interval(secs => j.duration_seconds))"
+)
+# Stamped like the tick's activation: from the moment the job could really start.
+ACTIVATE_JOB = guarded_job_update(
+    "state = 'ACTIVE', started_at = greatest(j.scheduled_start_at, j.arrived_at)"
+)
 BUMP_JOB = guarded_job_update(
     "state = 'PENDING', resource_id = NULL, scheduled_start_at = NULL, scheduled_end_at = NULL"
 )
