@@ -181,13 +181,22 @@ def replay_sessions(
     stalls: Annotated[int | None, typer.Option(help="stalls at the replay depot")] = None,
     url: Annotated[str | None, typer.Option(help="drive an OTTO-Q that is already running")] = None,
     data_dir: DataDir = None,
+    site: Annotated[str | None, typer.Option(help="site to replay (raw council file)")] = None,
+    chart: Annotated[Path | None, typer.Option(help="where to write the PNG chart")] = None,
 ) -> None:
     """Replay real charging sessions as CHARGE requests at a depot sized like the real site."""
     from ottoq.replay.command import run_sessions_replay
 
     settings = _settings(data_dir)
     start = date.fromisoformat(from_) if from_ else None
-    options: dict[str, Any] = {"speed": speed, "start": start, "days": days, "stalls": stalls}
+    options: dict[str, Any] = {
+        "speed": speed,
+        "start": start,
+        "days": days,
+        "stalls": stalls,
+        "site": site,
+        "chart": chart,
+    }
     if url:
         asyncio.run(run_sessions_replay(settings, file, url=url, dsn=None, **options))
         return

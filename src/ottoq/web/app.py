@@ -24,6 +24,8 @@ from ottoq.events import routes as event_routes
 from ottoq.fleet import routes as fleet_routes
 from ottoq.jobs import routes as job_routes
 from ottoq.network import routes as network_routes
+from ottoq.replay import routes as replay_routes
+from ottoq.report import routes as report_routes
 from ottoq.settings import Settings
 from ottoq.web import health
 from ottoq.web.auth import functions_guard
@@ -67,6 +69,8 @@ def create_app(
             *job_routes.ROUTES,
             *fleet_routes.ROUTES,
             *event_routes.ROUTES,
+            *report_routes.ROUTES,
+            *replay_routes.ROUTES,
         ],
         state=_state(runtime),
         lifespan=[lifespan],
