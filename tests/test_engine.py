@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
+from litestar.testing import AsyncTestClient
 
 from ottoq.clock import ManualClock
 from ottoq.context import Ctx
@@ -246,3 +247,29 @@ async def test_cancelling_twice_reports_the_finished_job(pool: asyncpg.Pool, ctx
     again, finished = await in_transaction(pool, lambda c: cancel_job(c, ctx, booked["id"], None))
     assert changed and not again and finished["state"] == "CANCELLED"
     await _check(pool)
+
+
+async def test_a_batch_of_readings_is_stored_in_order_all_or_nothing(
+    client: AsyncTestClient, pool: asyncpg.Pool
+) -> None:
+    batch = [
+        {"vehicle_id": "Austin-00150", "soc": soc, "odometer_km": km}
+        for soc, km in ((0.5, 100.0), (0.3, 110.0), (0.15, 120.0))
+    ]
+    response = await client.post("/functions/v1/ottoq-vehicles-telemetry", json=batch)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 3
+    assert [r["job_triggered"] is not None for r in body["results"]] == [False, False, True]
+
+    broken = [*batch, {"vehicle_id": "Nowhere-1", "soc": 0.5}]
+    assert (
+        await client.post("/functions/v1/ottoq-vehicles-telemetry", json=broken)
+    ).status_code == 404
+    async with pool.acquire() as conn:
+        stored = await conn.fetchval(
+            "SELECT count(*) FROM ottoq_events WHERE entity_id = $1 AND event_type ="
+            " 'VEHICLE_TELEMETRY'",
+            vehicle_id("Austin-00150"),
+        )
+        assert stored == 3

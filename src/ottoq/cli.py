@@ -77,15 +77,23 @@ def _serve(settings: Settings, dsn: str, host: str, port: int, run_worker: bool)
     uvicorn.run(api, host=host, port=port, log_level="warning", lifespan="on")
 
 
-def _keys_for_up(settings: Settings, host: str) -> Settings:
-    """Keys from the settings, else a pair made on first start and kept in the data dir."""
-    from ottoq.web.keys import ensure_keys, is_loopback
+def _keys_for(settings: Settings, host: str) -> Settings:
+    """Keys for a server on `host`; on loopback a pair is made once and keyless calls pass."""
+    from ottoq.web.keys import ensure_keys, is_loopback, stored_keys
 
-    settings = ensure_keys(settings)
-    typer.echo(f"anon key:    {settings.anon_key}\nservice key: {settings.service_key}")
     if is_loopback(host):
-        # On this machine only, requests without a key are accepted so the brief's curls work.
+        settings = ensure_keys(settings)
+        typer.echo(f"anon key:    {settings.anon_key}\nservice key: {settings.service_key}")
+        # On this machine only, calls without a key act as the service; the brief's curls work.
         return settings.with_(allow_keyless=True)
+    settings = stored_keys(settings)
+    if not (settings.anon_key and settings.service_key):
+        typer.echo(
+            f"refusing to listen on {host} without keys: set OTTOQ_ANON_KEY and "
+            "OTTOQ_SERVICE_KEY (or start once on 127.0.0.1 to create a pair)",
+            err=True,
+        )
+        raise typer.Exit(2)
     return settings
 
 
@@ -99,7 +107,7 @@ def up(
     ] = False,
 ) -> None:
     """Everything on one machine: database, migrations, demo network, API and worker."""
-    settings = _keys_for_up(_settings(data_dir), host)
+    settings = _keys_for(_settings(data_dir), host)
     with database(settings) as dsn:
         asyncio.run(prepare(dsn, settings.seed))
         typer.echo(f"OTTO-Q is up on http://{host}:{port}  (Ctrl-C stops it)")
@@ -115,7 +123,7 @@ def serve(
     with_worker: Annotated[bool, typer.Option("--with-worker")] = False,
 ) -> None:
     """The HTTP API (and realtime and dashboard) only."""
-    settings = _settings(data_dir)
+    settings = _keys_for(_settings(data_dir), host)
     with database(settings) as dsn:
         _serve(settings, dsn, host, port, run_worker=with_worker)
 

@@ -9,6 +9,7 @@ from litestar import Request, get
 from litestar.params import FromQuery, QueryParameter
 
 from ottoq.events import store
+from ottoq.web.docs import READ_ERRORS, errors
 from ottoq.web.runtime import rt
 
 F = "/functions/v1"
@@ -36,7 +37,7 @@ GROUP BY job_type, state;
 """  # noqa: W291
 
 
-@get(f"{F}/ottoq-events", summary="The audit trail, newest first")
+@get(f"{F}/ottoq-events", summary="The audit trail, newest first", responses=READ_ERRORS)
 async def events(
     request: Request[Any, Any, Any],
     entity_type: FromQuery[EntityType | None] = None,
@@ -52,7 +53,11 @@ async def events(
     return {"events": rows, "next_after": next_after}
 
 
-@get(f"{F}/ottoq-metrics", summary="Utilization per depot and open jobs by type and state")
+@get(
+    f"{F}/ottoq-metrics",
+    summary="Utilization per depot and open jobs by type and state",
+    responses=errors(),
+)
 async def metrics(request: Request[Any, Any, Any]) -> dict[str, Any]:
     runtime = rt(request)
 

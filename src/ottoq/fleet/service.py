@@ -82,6 +82,13 @@ async def ingest(conn: asyncpg.Connection, ctx: Ctx, reading: Reading) -> dict[s
     }
 
 
+async def ingest_many(
+    conn: asyncpg.Connection, ctx: Ctx, readings: list[Reading]
+) -> list[dict[str, Any]]:
+    """A batch in order and all or nothing: one unknown vehicle refuses the whole batch."""
+    return [await ingest(conn, ctx, reading) for reading in readings]
+
+
 async def _auto_charge(
     conn: asyncpg.Connection, ctx: Ctx, row: dict[str, Any], vehicle: dict[str, Any]
 ) -> dict[str, Any] | None:

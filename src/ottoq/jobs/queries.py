@@ -210,6 +210,14 @@ GROUP BY r.id
 
 JOB_BY_ID = "SELECT * FROM ottoq_jobs WHERE id = $1"
 JOB_BY_KEY = "SELECT * FROM ottoq_jobs WHERE idempotency_key = $1"
+# A vehicle already at the depot for another job is there for the new one too.
+ALREADY_AT_DEPOT = """
+SELECT EXISTS (
+    SELECT 1 FROM ottoq_jobs
+    WHERE vehicle_id = $1 AND depot_id = $2 AND arrived_at IS NOT NULL
+      AND state IN ('PENDING', 'SCHEDULED', 'ACTIVE'))
+"""
+
 OPEN_JOB_OF_TYPE = """
 SELECT id, state FROM ottoq_jobs
 WHERE vehicle_id = $1 AND job_type = $2 AND state IN ('PENDING', 'SCHEDULED', 'ACTIVE')

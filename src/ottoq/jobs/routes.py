@@ -12,13 +12,24 @@ from ottoq.errors import NotFound
 from ottoq.jobs import maintenance, scheduler, service
 from ottoq.jobs.booking import find_window, place
 from ottoq.jobs.queries import fetch_job
+from ottoq.jobs.schemas import CancelResponse, JobResponse, ScheduleResponse, SchedulerResponse
+from ottoq.web.docs import WRITE_ERRORS, errors, ok
 from ottoq.web.models import CancelBody, JobRequestBody, ScheduleBody, SchedulerBody
 from ottoq.web.runtime import rt
 
 F = "/functions/v1"
 
 
-@post(f"{F}/ottoq-jobs-request", status_code=201, summary="Request a job (reservation)")
+@post(
+    f"{F}/ottoq-jobs-request",
+    status_code=201,
+    summary="Request a job (reservation)",
+    responses={
+        **ok(JobResponse, "job created", 201),
+        **ok(JobResponse, "idempotent replay"),
+        **errors(400, 404, 409, 413, 422),
+    },
+)
 async def jobs_request(
     request: Request[Any, Any, Any],
     data: JSONBody[JobRequestBody],
@@ -44,12 +55,16 @@ async def jobs_request(
 async def _cancel(request: Request[Any, Any, Any], job_id: UUID, reason: str | None) -> Any:
     runtime = rt(request)
     changed, job = await runtime.tx(lambda c: service.cancel_job(c, runtime.ctx, job_id, reason))
-    if changed:
-        return {"success": True, "message": "job cancelled", "job_id": job_id, "job": job}
-    return {"success": True, "message": f"job already {job['state']}", "job_id": job_id, "job": job}
+    message = "job cancelled" if changed else f"job already {job['state']}"
+    return {"success": True, "message": message, "job_id": job_id, "job": service.public_job(job)}
 
 
-@post(f"{F}/ottoq-jobs-cancel/{{job_id:uuid}}", status_code=200, summary="Cancel a job")
+@post(
+    f"{F}/ottoq-jobs-cancel/{{job_id:uuid}}",
+    status_code=200,
+    summary="Cancel a job",
+    responses={**ok(CancelResponse, "cancelled, or already finished"), **WRITE_ERRORS},
+)
 async def jobs_cancel_by_path(
     request: Request[Any, Any, Any],
     job_id: FromPath[UUID],
@@ -58,14 +73,24 @@ async def jobs_cancel_by_path(
     return await _cancel(request, job_id, data.reason if data else None)
 
 
-@post(f"{F}/ottoq-jobs-cancel", status_code=200, summary="Cancel a job named in the body")
+@post(
+    f"{F}/ottoq-jobs-cancel",
+    status_code=200,
+    summary="Cancel a job named in the body",
+    responses={**ok(CancelResponse, "cancelled, or already finished"), **WRITE_ERRORS},
+)
 async def jobs_cancel(request: Request[Any, Any, Any], data: JSONBody[CancelBody]) -> Any:
     if data.job_id is None:
         raise NotFound("job_id is required, in the path or the body")
     return await _cancel(request, data.job_id, data.reason)
 
 
-@post(f"{F}/ottoq-scheduler", status_code=200, summary="Run one scheduler tick")
+@post(
+    f"{F}/ottoq-scheduler",
+    status_code=200,
+    summary="Run one scheduler tick",
+    responses={**ok(SchedulerResponse, "what moved"), **WRITE_ERRORS},
+)
 async def run_scheduler(
     request: Request[Any, Any, Any], data: JSONBody[SchedulerBody | None] = None
 ) -> dict[str, Any]:
@@ -82,7 +107,8 @@ async def _book_now(conn: Any, runtime: Any, job_id: UUID) -> dict[str, Any]:
     if job is None:
         raise NotFound(f"job {job_id} not found")
     if job["state"] != "PENDING":
-        return {"success": True, "message": f"job is {job['state']}; nothing to book", "job": job}
+        message = f"job is {job['state']}; nothing to book"
+        return {"success": True, "message": message, "job": service.public_job(job)}
     now = runtime.ctx.now()
     window = await find_window(conn, runtime.ctx, job, [job["depot_id"]], now)
     if window is None:
@@ -91,11 +117,20 @@ async def _book_now(conn: Any, runtime: Any, job_id: UUID) -> dict[str, Any]:
     return {
         "success": True,
         "message": "job scheduled",
-        "job": await place(conn, runtime.ctx, job, window, now),
+        "job": service.public_job(await place(conn, runtime.ctx, job, window, now)),
     }
 
 
-@post(f"{F}/ottoq-schedules-upsert", status_code=201, summary="Create or update a rule")
+@post(
+    f"{F}/ottoq-schedules-upsert",
+    status_code=201,
+    summary="Create or update a rule",
+    responses={
+        **ok(ScheduleResponse, "created", 201),
+        **ok(ScheduleResponse, "updated"),
+        **WRITE_ERRORS,
+    },
+)
 async def schedules_upsert(
     request: Request[Any, Any, Any], data: JSONBody[ScheduleBody]
 ) -> Response[dict[str, Any]]:

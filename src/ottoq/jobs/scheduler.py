@@ -64,8 +64,9 @@ async def tick(pool: asyncpg.Pool, ctx: Ctx, *, repair: bool = True) -> TickSumm
     await _run(pool, summary, "completed", lambda c: _complete(c, ctx, now))
     await _run_each(pool, summary, "extended", _overrunning(ctx, now), _extend_one(ctx, now))
     await _run(pool, summary, "activated", lambda c: _activate(c, ctx, now))
-    summary.add("booked", await _book_pending(pool, ctx, now))
+    # Booked jobs move up first, then the queue fills what is left: both kinds of gap get used.
     await _run_each(pool, summary, "moved", _movable(ctx, now), _move_one(ctx, now))
+    summary.add("booked", await _book_pending(pool, ctx, now))
     if summary.counts.get("booked") or summary.counts.get("moved"):
         # Windows that were just booked or moved may start right now.
         await _run(pool, summary, "activated", lambda c: _activate(c, ctx, now))

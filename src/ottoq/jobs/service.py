@@ -145,6 +145,7 @@ async def _insert(
     ready_by = _ready_by(req.metadata)
     key = priority_key(req.job_type, vehicle["soc"], ready_by, now)
     requested = max(now, req.earliest_start_at) if req.earliest_start_at else now
+    at_depot = await conn.fetchval(q.ALREADY_AT_DEPOT, vehicle["id"], depot["id"])
     try:
         async with conn.transaction():
             row = await conn.fetchrow(
@@ -159,7 +160,7 @@ async def _insert(
                 req.metadata,
                 req.idempotency_key,
                 req.fingerprint(),
-                None,
+                now if at_depot else None,
                 now,
             )
     except asyncpg.UniqueViolationError:
@@ -233,9 +234,14 @@ async def try_book(
     return await place(conn, ctx, job, window, now)
 
 
+def public_job(job: dict[str, Any]) -> dict[str, Any]:
+    """A job without the engine's private bookkeeping."""
+    return {k: v for k, v in job.items() if k not in {"request_hash", "priority_key"}}
+
+
 async def describe_job(conn: asyncpg.Connection, ctx: Ctx, job: dict[str, Any]) -> dict[str, Any]:
     """The job as the API shows it; a pending job also says where it stands in the queue."""
-    shown = {k: v for k, v in job.items() if k not in {"request_hash", "priority_key"}}
+    shown = public_job(job)
     if job["state"] != "PENDING":
         return shown
     position = await conn.fetchval(

@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import RequestBody
 
 from ottoq import __version__
 from ottoq.clock import Clock, clock_from_spec
@@ -62,7 +63,7 @@ def create_app(
             if runtime.pool is not None:
                 await runtime.pool.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *health.ROUTES,
             *network_routes.ROUTES,
@@ -91,6 +92,26 @@ def create_app(
         type_encoders={datetime: datetime.isoformat},
         debug=False,
     )
+    _optional_bodies(app, OPTIONAL_BODIES)
+    return app
+
+
+# Routes whose body may be left out entirely (a cron job posts nothing to the scheduler).
+OPTIONAL_BODIES = (
+    "/functions/v1/ottoq-scheduler",
+    "/functions/v1/ottoq-jobs-cancel/{job_id}",
+    "/functions/v1/ottoq-vehicles-arrive/{vehicle_id}",
+)
+
+
+def _optional_bodies(app: Litestar, paths: tuple[str, ...]) -> None:
+    """Say so in the OpenAPI document, which otherwise marks every body as required."""
+    for path in paths:
+        item = (app.openapi_schema.paths or {}).get(path)
+        operation = item.post if item else None
+        body = operation.request_body if operation is not None else None
+        if isinstance(body, RequestBody):
+            body.required = False
 
 
 def _state(runtime: Runtime) -> Any:

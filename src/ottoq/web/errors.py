@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+import msgspec
 import structlog
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 
 from ottoq.errors import OttoqError
 
@@ -23,21 +24,25 @@ def domain_error(_: Request[Any, Any, Any], exc: OttoqError) -> Response[dict[st
 
 
 def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    detail = str(exc.detail)
-    if detail.startswith("JSON is malformed") or "malformed" in detail.lower():
-        return _body(f"malformed JSON body: {detail}", 400)
-    problems = []
-    for item in exc.extra or []:
-        if isinstance(item, dict):
-            key = item.get("key")
-            where = f"{key}: " if key and key != "data" else ""
-            problems.append(f"{where}{item.get('message')}")
-    message = "; ".join(problems) or detail
-    return _body(message, 422 if problems else 400)
+    problems = [_problem(item) for item in exc.extra or [] if isinstance(item, dict)]
+    if not problems:
+        # Nothing field-specific: the body could not be decoded at all.
+        return _body(f"malformed JSON body: {exc.detail}", 400)
+    return _body("; ".join(problems), 422)
+
+
+def _problem(item: dict[str, Any]) -> str:
+    key = item.get("key")
+    where = f"{key}: " if key and key != "data" else ""
+    return f"{where}{item.get('message')}"
 
 
 def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
-    return _body(str(exc.detail), exc.status_code)
+    message = str(exc.detail)
+    if isinstance(exc.__cause__, SerializationException | msgspec.DecodeError):
+        message = f"malformed JSON body: {message}"
+    # Keep the exception's headers: a 405 must say which methods are allowed.
+    return Response({"error": message}, status_code=exc.status_code, headers=exc.headers)
 
 
 def data_error(_: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Liveness that means something: 200 only once the database is reachable and migrated."""
+"""Liveness (200 only once the database is reachable and migrated) and the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -17,4 +17,9 @@ async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     return Response({"status": "ok"}, status_code=200)
 
 
-ROUTES = [health]
+@get("/openapi.json", include_in_schema=False, summary="The OpenAPI document")
+async def openapi_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    return request.app.openapi_schema.to_schema()
+
+
+ROUTES = [health, openapi_json]

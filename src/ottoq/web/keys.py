@@ -20,6 +20,18 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def stored_keys(settings: Settings) -> Settings:
+    """Settings with the keys of the environment, else of the data dir; none are made."""
+    path = settings.data_dir / KEY_FILE
+    if (settings.anon_key and settings.service_key) or not path.exists():
+        return settings
+    stored = json.loads(path.read_text())
+    return settings.with_(
+        anon_key=settings.anon_key or stored["anon_key"],
+        service_key=settings.service_key or stored["service_key"],
+    )
+
+
 def ensure_keys(settings: Settings) -> Settings:
     """Settings with both keys: from the environment, else from (or new in) the data dir."""
     if settings.anon_key and settings.service_key:

@@ -61,5 +61,13 @@ class ScheduleBody(msgspec.Struct):
 
 
 class ArriveBody(msgspec.Struct):
-    vehicle_id: Ref | None = None
+    vehicle_id: Ref
     depot_id: UUID | None = None
+
+
+class DepotBody(msgspec.Struct):
+    depot_id: UUID | None = None
+
+
+class DepartBody(msgspec.Struct):
+    vehicle_id: Ref
