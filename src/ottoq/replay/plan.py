@@ -67,7 +67,6 @@ class SessionPlan:
 
     def setup_body(self) -> dict[str, Any]:
         longest = min(max(v.minutes for v in self.visits), LONGEST_STAY_MIN)
-        low, high = 1.0, max(longest, 2.0)
         return {
             "city": REPLAY_CITY,
             "tz": LONDON.key,
@@ -75,8 +74,8 @@ class SessionPlan:
                 "name": f"{self.site} (replay {self.tag})",
                 "charge_stalls": self.stalls,
                 "power_kw": STALL_POWER_KW,
-                # Bounds wide enough for every real stay: [mean - spread, mean + spread].
-                "config": {"durations": {"CHARGE": [(low + high) / 2, (high - low) / 2]}},
+                # Bounds wide enough for every real stay.
+                "charge_minutes": [1.0, max(longest, 2.0)],
             },
             "vehicles": [{"external_ref": ref} for ref in self.vehicles()],
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
 from litestar import Request, Response, post
@@ -10,11 +11,15 @@ from litestar.params import JSONBody
 from msgspec import Meta
 
 from ottoq.replay.setup import DepotSpec, VehicleSpec, set_up
+from ottoq.web.docs import WRITE_ERRORS, ok
 from ottoq.web.models import Latitude, Longitude, NonNegative, Soc
 from ottoq.web.runtime import rt
 
 F = "/functions/v1"
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+Minutes = Annotated[float, Meta(gt=0, le=7 * 24 * 60)]
 
 
 class ReplayDepot(msgspec.Struct):
@@ -24,7 +29,8 @@ class ReplayDepot(msgspec.Struct):
     address: Annotated[str, Meta(max_length=500)] = ""
     lat: Latitude | None = None
     lon: Longitude | None = None
-    config: dict[str, Any] = msgspec.field(default_factory=dict)
+    charge_threshold_soc: Soc = 0.20
+    charge_minutes: tuple[Minutes, Minutes] | None = None
 
 
 class ReplayVehicle(msgspec.Struct):
@@ -44,7 +50,25 @@ class ReplaySetupBody(msgspec.Struct):
     )
 
 
-@post(f"{F}/ottoq-replay-setup", status_code=201, summary="Prepare a replay's depot and fleet")
+class ReplaySetupResponse(msgspec.Struct):
+    success: bool
+    city_id: UUID
+    depot_id: UUID
+    created: bool
+    charge_stalls: int
+    vehicles: dict[str, UUID]
+
+
+@post(
+    f"{F}/ottoq-replay-setup",
+    status_code=201,
+    summary="Prepare a replay's city, depot and vehicles (made once, then reused)",
+    responses={
+        **ok(ReplaySetupResponse, "created", 201),
+        **ok(ReplaySetupResponse, "already there"),
+        **WRITE_ERRORS,
+    },
+)
 async def replay_setup(
     request: Request[Any, Any, Any], data: JSONBody[ReplaySetupBody]
 ) -> Response[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,7 +28,9 @@ class DepotSpec:
     address: str = ""
     lat: float | None = None
     lon: float | None = None
-    config: dict[str, Any] = field(default_factory=dict)
+    charge_threshold_soc: float = 0.20
+    # The shortest and longest CHARGE a stall is planned for, in minutes (the engine's bounds).
+    charge_minutes: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,13 +93,18 @@ def _check_zone(tz: str) -> None:
 
 def _depot_config(depot: DepotSpec) -> dict[str, Any]:
     # Marked as a replay's, so that the demo simulator leaves its vehicles alone.
-    return {
-        "charge_threshold_soc": 0.20,
+    config: dict[str, Any] = {
+        "charge_threshold_soc": depot.charge_threshold_soc,
         "ottoq_branding": BRANDING,
         "charge_power_kw": depot.power_kw,
-        **depot.config,
         "replay": True,
     }
+    if depot.charge_minutes is not None:
+        low, high = depot.charge_minutes
+        if not 0 < low <= high:
+            raise Invalid("charge_minutes must be [shortest, longest] with 0 < shortest <= longest")
+        config["durations"] = {"CHARGE": [(low + high) / 2, (high - low) / 2]}
+    return config
 
 
 def _vehicle_row(city_id: UUID, depot_id: UUID, v: VehicleSpec) -> tuple[object, ...]:
