@@ -210,3 +210,35 @@ def replay_sessions(
         return
     with database(settings) as dsn:
         asyncio.run(run_sessions_replay(settings, file, url=None, dsn=dsn, **options))
+
+
+@replay_app.command("telemetry")
+def replay_telemetry(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="1 Hz trace CSV")],
+    speed: Annotated[float, typer.Option(help="simulated seconds per real second")] = 60.0,
+    vehicle: Annotated[
+        str | None, typer.Option(help="an existing vehicle; else one is made with a home depot")
+    ] = None,
+    batch: Annotated[int, typer.Option(min=1, help="readings per request")] = 1,
+    repeat: Annotated[int, typer.Option(min=1, help="times each request is sent")] = 1,
+    parallel: Annotated[int, typer.Option(min=1, help="requests in flight at once")] = 1,
+    url: Annotated[str | None, typer.Option(help="drive an OTTO-Q that is already running")] = None,
+    data_dir: DataDir = None,
+    chart: Annotated[Path | None, typer.Option(help="where to write the PNG chart")] = None,
+) -> None:
+    """Stream a driving trace (state of charge, speed, GPS) as one vehicle's telemetry."""
+    from ottoq.replay.command import run_telemetry_replay
+    from ottoq.replay.stream import Delivery
+
+    settings = _settings(data_dir)
+    options: dict[str, Any] = {
+        "speed": speed,
+        "vehicle": vehicle,
+        "delivery": Delivery(batch=batch, repeat=repeat, parallel=parallel),
+        "chart": chart,
+    }
+    if url:
+        asyncio.run(run_telemetry_replay(settings, file, url=url, dsn=None, **options))
+        return
+    with database(settings) as dsn:
+        asyncio.run(run_telemetry_replay(settings, file, url=None, dsn=dsn, **options))

@@ -70,9 +70,8 @@ class OttoqApi:
         return await self.call("POST", "ottoq-vehicles-telemetry", json=reading)
 
     async def telemetry_batch(self, readings: list[dict[str, Any]]) -> dict[str, Any]:
-        return await self.call(
-            "POST", "ottoq-vehicles-telemetry-batch", json={"readings": readings}
-        )
+        """Several readings in one request (and one transaction), in order."""
+        return await self.call("POST", "ottoq-vehicles-telemetry", json=readings)
 
     async def tick(self) -> dict[str, Any]:
         return await self.call("POST", "ottoq-scheduler", json={"process_transitions": True})

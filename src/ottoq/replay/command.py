@@ -1,4 +1,4 @@
-"""`ottoq replay sessions` (and telemetry): find an OTTO-Q to drive, drive it, report."""
+"""`ottoq replay sessions` and `ottoq replay telemetry`: find an OTTO-Q, drive it, report."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from ottoq.replay.pacing import Pacer, ScaledPacer, held_clock, start_clock
 from ottoq.replay.plan import plan_sessions
 from ottoq.replay.server import migrate_database, own_ottoq, tick_interval
 from ottoq.replay.sessions import LONDON, read_sessions, within
+from ottoq.replay.stream import Delivery, StreamOutcome, TracePlan, stream_trace
+from ottoq.replay.trace import TRACE_TZ, read_trace
 from ottoq.report.render import Row, kpi_table, write_chart
 from ottoq.settings import Settings
 from ottoq.web.keys import KEY_FILE
@@ -175,4 +177,62 @@ def _session_rows(
         ("stalls at the replay depot", f"{plan.stalls} x 50 kW"),
         ("speed, wall time", f"{speed:g}x, {wall:.0f} s"),
         ("driver lag p95", f"{outcome.stats.lag_p95_s() / 60:.1f} simulated min"),
+    ]
+
+
+async def run_telemetry_replay(
+    settings: Settings,
+    file: Path,
+    *,
+    url: str | None,
+    dsn: str | None,
+    speed: float,
+    vehicle: str | None,
+    delivery: Delivery,
+    chart: Path | None = None,
+) -> StreamOutcome:
+    """Stream a 1 Hz trace as one vehicle's telemetry and say which CHARGE jobs it opened."""
+    console = Console()
+    _quiet(settings)
+    readings = read_trace(file)
+    tag = datetime.now().strftime("%m%d%H%M%S")
+    began = time.perf_counter()
+
+    origin = readings[0].at - LEAD
+    async with open_target(settings, url, dsn, origin, speed, f"trace_{tag}") as target:
+        ref = vehicle or f"TWIZY-{tag}"
+        plan = TracePlan(tag, ref, readings, target.shift, delivery, existing=vehicle is not None)
+        with _progress(console, len(readings), "readings") as advance:
+            outcome = await stream_trace(target.api, target.pacer, plan, advance, target.start)
+    wall = time.perf_counter() - began
+
+    lead = _trace_rows(file, outcome, speed, wall)
+    console.print(kpi_table(outcome.report, f"Telemetry replay of {file.name}", lead))
+    if outcome.report:
+        path = chart or settings.data_dir / "reports" / f"replay-telemetry-{tag}.png"
+        write_chart(outcome.report, path, f"{file.name}, streamed at {speed:g}x", TRACE_TZ.key)
+        console.print(f"chart: {path}")
+    console.print(f"data:  {target.where}")
+    return outcome
+
+
+def _trace_rows(file: Path, outcome: StreamOutcome, speed: float, wall: float) -> list[Row]:
+    plan = outcome.plan
+    first, last = plan.readings[0], plan.readings[-1]
+    how = plan.delivery
+    return [
+        ("file", file.name),
+        ("vehicle", plan.vehicle),
+        (
+            "readings",
+            f"{len(plan.readings)} over {(last.at - first.at).total_seconds() / 60:.0f} min",
+        ),
+        (
+            "requests",
+            f"{outcome.requests} ({how.batch} a batch, x{how.repeat}, {how.parallel} at once)",
+        ),
+        ("state of charge", f"{first.soc:.1%} to {last.soc:.1%}"),
+        ("odometer (integrated speed)", f"{last.odometer_km:.1f} km"),
+        ("CHARGE jobs opened by readings", str(len(outcome.charge_jobs))),
+        ("speed, wall time", f"{speed:g}x, {wall:.0f} s"),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from ottoq.clock import ManualClock, ScaledClock
@@ -33,11 +33,21 @@ class ScaledPacer:
 
 
 class SteppedPacer:
-    """Moves a manual clock to the moment, then lets the scheduler catch up (tests, no sleeping)."""
+    """Moves a manual clock to the moment, then lets the scheduler catch up (tests, no sleeping).
 
-    def __init__(self, clock: ManualClock, tick: Callable[[], Awaitable[object]]) -> None:
+    The scheduler runs at most once per `tick_every` of simulated time, as a worker would.
+    """
+
+    def __init__(
+        self,
+        clock: ManualClock,
+        tick: Callable[[], Awaitable[object]],
+        tick_every: timedelta = timedelta(0),
+    ) -> None:
         self.clock = clock
         self.tick = tick
+        self.tick_every = tick_every
+        self.ticked_at: datetime | None = None
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -45,7 +55,9 @@ class SteppedPacer:
     async def until(self, moment: datetime) -> None:
         if moment > self.clock.now():
             self.clock.set(moment)
-        await self.tick()
+        if self.ticked_at is None or self.clock.now() - self.ticked_at >= self.tick_every:
+            self.ticked_at = self.clock.now()
+            await self.tick()
 
 
 def start_clock(clock: ScaledClock, origin: datetime, speed: float) -> None:

@@ -17,7 +17,7 @@ def kpi_table(report: dict[str, Any], title: str, lead: list[Row] | None = None)
     table = Table(title=title, show_header=True, header_style="bold")
     table.add_column("KPI")
     table.add_column("value", justify="right")
-    for name, value in [*(lead or []), *kpi_rows(report)]:
+    for name, value in [*(lead or []), *(kpi_rows(report) if report else [])]:
         table.add_row(name, value)
     return table
 
