@@ -112,6 +112,7 @@ def up(
         asyncio.run(prepare(dsn, settings.seed))
         typer.echo(f"OTTO-Q is up on http://{host}:{port}  (Ctrl-C stops it)")
         os.environ["OTTOQ_SIMULATOR_AUTOSTART"] = "0" if no_simulator else "1"
+        settings = settings.with_(simulator_autostart=not no_simulator)
         _serve(settings, dsn, host, port, run_worker=True)
 
 
@@ -133,6 +134,7 @@ def worker(data_dir: DataDir = None) -> None:
     """The scheduler loop and other background work, without the API."""
     from ottoq.clock import clock_from_spec
     from ottoq.context import Ctx
+    from ottoq.simulator.loop import run_simulator_loop
     from ottoq.worker import run_scheduler_loop
 
     settings = _settings(data_dir)
@@ -141,7 +143,10 @@ def worker(data_dir: DataDir = None) -> None:
         pool = await create_pool(dsn)
         stop = asyncio.Event()
         try:
-            await run_scheduler_loop(pool, Ctx(settings, clock_from_spec(settings.clock)), stop)
+            ctx = Ctx(settings, clock_from_spec(settings.clock))
+            await asyncio.gather(
+                run_scheduler_loop(pool, ctx, stop), run_simulator_loop(pool, ctx, stop)
+            )
         finally:
             await pool.close()
 

@@ -28,6 +28,8 @@ from ottoq.network import routes as network_routes
 from ottoq.replay import routes as replay_routes
 from ottoq.report import routes as report_routes
 from ottoq.settings import Settings
+from ottoq.simulator import routes as simulator_routes
+from ottoq.simulator.loop import run_simulator_loop
 from ottoq.web import health
 from ottoq.web.auth import functions_guard
 from ottoq.web.errors import HANDLERS
@@ -72,6 +74,7 @@ def create_app(
             *event_routes.ROUTES,
             *report_routes.ROUTES,
             *replay_routes.ROUTES,
+            *simulator_routes.ROUTES,
         ],
         state=_state(runtime),
         lifespan=[lifespan],
@@ -101,6 +104,7 @@ OPTIONAL_BODIES = (
     "/functions/v1/ottoq-scheduler",
     "/functions/v1/ottoq-jobs-cancel/{job_id}",
     "/functions/v1/ottoq-vehicles-arrive/{vehicle_id}",
+    "/functions/v1/ottoq-simulator",
 )
 
 
@@ -141,7 +145,10 @@ async def _until_ready(runtime: Runtime, dsn: str, stop: asyncio.Event, run_work
                 runtime.ready = await is_migrated(conn)
     if run_worker and runtime.ready and runtime.pool is not None:
         log.info("worker.started", tick_interval_s=runtime.ctx.settings.tick_interval_s)
-        await run_scheduler_loop(runtime.pool, runtime.ctx, stop)
+        await asyncio.gather(
+            run_scheduler_loop(runtime.pool, runtime.ctx, stop),
+            run_simulator_loop(runtime.pool, runtime.ctx, stop),
+        )
 
 
 async def _stop_background(runtime: Runtime, waiter: asyncio.Task[None]) -> None:
