@@ -30,6 +30,8 @@ test: lint
 	$(BIN)/pytest -q
 
 bench: $(TEST_STAMP)
+	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null || \
+		echo "wrk is missing and could not be installed: the HTTP floor will be skipped"
 	$(BIN)/python -m bench
 
 clean:

@@ -41,7 +41,7 @@ def _settings(data_dir: Path | None = None) -> Settings:
     settings = Settings.from_env()
     if data_dir is not None:
         settings = settings.with_(data_dir=data_dir)
-    logs.configure(settings.log_format)
+    logs.configure(settings.log_format, settings.log_level)
     return settings
 
 
@@ -74,7 +74,8 @@ def _serve(settings: Settings, dsn: str, host: str, port: int, run_worker: bool)
     from ottoq.web.app import create_app
 
     api = create_app(settings, dsn, run_worker=run_worker)
-    uvicorn.run(api, host=host, port=port, log_level="warning", lifespan="on")
+    # log_config=None: uvicorn's own lines go through OTTO-Q's log format (logs.py).
+    uvicorn.run(api, host=host, port=port, log_level="warning", lifespan="on", log_config=None)
 
 
 def _keys_for(settings: Settings, host: str) -> Settings:
@@ -134,19 +135,21 @@ def worker(data_dir: DataDir = None) -> None:
     """The scheduler loop and other background work, without the API."""
     from ottoq.clock import clock_from_spec
     from ottoq.context import Ctx
-    from ottoq.simulator.loop import run_simulator_loop
-    from ottoq.worker import run_scheduler_loop
+    from ottoq.worker import run_worker_loops
 
     settings = _settings(data_dir)
+    if settings.worker_metrics_port:
+        from prometheus_client import start_http_server
+
+        from ottoq.metrics.registry import REGISTRY
+
+        start_http_server(settings.worker_metrics_port, registry=REGISTRY)
 
     async def run(dsn: str) -> None:
         pool = await create_pool(dsn)
         stop = asyncio.Event()
         try:
-            ctx = Ctx(settings, clock_from_spec(settings.clock))
-            await asyncio.gather(
-                run_scheduler_loop(pool, ctx, stop), run_simulator_loop(pool, ctx, stop)
-            )
+            await run_worker_loops(pool, Ctx(settings, clock_from_spec(settings.clock)), stop)
         finally:
             await pool.close()
 

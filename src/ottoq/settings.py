@@ -39,6 +39,7 @@ class Settings:
     # Fleets that report no arrivals get their jobs started when the window opens.
     arrival_required: bool = True
     tick_interval_s: float = 1.0
+    db_pool_max: int = 20
     max_body_bytes: int = 1_000_000
     telemetry_batch_limit: int = 1000
     anon_key: str | None = None
@@ -46,6 +47,12 @@ class Settings:
     # Requests without a key act with the service role; only `ottoq up` on loopback sets this.
     allow_keyless: bool = False
     log_format: str = "auto"
+    log_level: str = "INFO"
+    # Webhook targets on private, loopback or link-local addresses are refused unless this is set.
+    webhooks_allow_private: bool = False
+    webhook_timeout_s: float = 10.0
+    # `ottoq worker` serves its own /metrics on this port when it is not 0.
+    worker_metrics_port: int = 0
     # The simulator's loop in the worker; a replay's own OTTO-Q runs without it.
     simulator_enabled: bool = True
     # Set by `ottoq up`: True starts the demo fleet, False stops it, None leaves it as it was.
@@ -67,12 +74,17 @@ class Settings:
             reserve_lead=timedelta(minutes=float(_env("RESERVE_LEAD_MINUTES", "15"))),
             arrival_required=_flag("ARRIVAL_REQUIRED", True),
             tick_interval_s=float(_env("TICK_INTERVAL", "1.0")),
+            db_pool_max=int(_env("DB_POOL_MAX", "20")),
             max_body_bytes=int(_env("MAX_BODY_BYTES", "1000000")),
             telemetry_batch_limit=int(_env("TELEMETRY_BATCH_LIMIT", "1000")),
             anon_key=os.environ.get("OTTOQ_ANON_KEY") or None,
             service_key=os.environ.get("OTTOQ_SERVICE_KEY") or None,
             allow_keyless=_flag("ALLOW_KEYLESS", False),
             log_format=_env("LOG_FORMAT", "auto"),
+            log_level=_env("LOG_LEVEL", "INFO").upper(),
+            webhooks_allow_private=_flag("WEBHOOKS_ALLOW_PRIVATE", False),
+            webhook_timeout_s=float(_env("WEBHOOK_TIMEOUT", "10")),
+            worker_metrics_port=int(_env("WORKER_METRICS_PORT", "0")),
             simulator_enabled=_flag("SIMULATOR", True),
             simulator_autostart=_maybe_flag("SIMULATOR_AUTOSTART"),
             simulator_tick_s=float(_env("SIMULATOR_TICK", "1.0")),

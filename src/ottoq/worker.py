@@ -1,4 +1,4 @@
-"""The worker loop: scheduler ticks (and, as they arrive, other background duties)."""
+"""The worker loops: scheduler ticks, webhook deliveries (and, as they arrive, other duties)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,21 @@ import structlog
 
 from ottoq.context import Ctx
 from ottoq.jobs.scheduler import tick
+from ottoq.simulator.loop import run_simulator_loop
+from ottoq.webhooks.delivery import run_delivery_loop
 
 log = structlog.get_logger()
 
 # The reaper reads whole tables, so it runs every this many ticks, not every tick.
 REPAIR_EVERY = 30
+
+
+async def run_worker_loops(pool: asyncpg.Pool, ctx: Ctx, stop: asyncio.Event) -> None:
+    """Every background loop side by side, until told to stop; one crashing stops them all."""
+    async with asyncio.TaskGroup() as loops:
+        loops.create_task(run_scheduler_loop(pool, ctx, stop))
+        loops.create_task(run_delivery_loop(pool, ctx, stop))
+        loops.create_task(run_simulator_loop(pool, ctx, stop))
 
 
 async def run_scheduler_loop(pool: asyncpg.Pool, ctx: Ctx, stop: asyncio.Event) -> None:

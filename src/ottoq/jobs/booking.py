@@ -127,7 +127,9 @@ async def place(
         raise IllegalTransition("job", job["id"], state, "SCHEDULED")
 
     touched = [window.resource_id, *([job["resource_id"]] if job.get("resource_id") else [])]
-    await q.refresh_resources(conn, touched, now, ctx.reserve_until(now))
+    await q.refresh_resources(
+        conn, touched, now, ctx.reserve_until(now), held=frozenset({window.resource_id})
+    )
     await settle_vehicles(conn, [job["vehicle_id"]], now)
     log.info(
         "job.scheduled" if not moving else "job.moved",

@@ -23,6 +23,8 @@ WITH new AS (
         duration_seconds, priority_key, metadata_jsonb, idempotency_key, request_hash,
         arrived_at, created_at, updated_at)
     VALUES ($1, $2, $3, $4, 'PENDING', $5, $6, $7, $8, $9, $10, $11, $12, $12)
+    -- A twin request (same key, or same vehicle and type) that won the race leaves no row here.
+    ON CONFLICT DO NOTHING
     RETURNING *
 ), ev AS (
     INSERT INTO ottoq_events (city_id, entity_type, entity_id, event_type, payload_jsonb,
@@ -210,12 +212,18 @@ GROUP BY r.id
 
 JOB_BY_ID = "SELECT * FROM ottoq_jobs WHERE id = $1"
 JOB_BY_KEY = "SELECT * FROM ottoq_jobs WHERE idempotency_key = $1"
-# A vehicle already at the depot for another job is there for the new one too.
-ALREADY_AT_DEPOT = """
-SELECT EXISTS (
-    SELECT 1 FROM ottoq_jobs
-    WHERE vehicle_id = $1 AND depot_id = $2 AND arrived_at IS NOT NULL
-      AND state IN ('PENDING', 'SCHEDULED', 'ACTIVE'))
+# Before a request: the vehicle's open job of this type, if any, and whether the vehicle is
+# already at the depot for another job (then it is there for the new one too).
+VEHICLE_OPEN_JOBS = """
+SELECT (SELECT id FROM ottoq_jobs
+        WHERE vehicle_id = $1 AND job_type = $3 AND state IN ('PENDING', 'SCHEDULED', 'ACTIVE')
+       ) AS open_id,
+       (SELECT state FROM ottoq_jobs
+        WHERE vehicle_id = $1 AND job_type = $3 AND state IN ('PENDING', 'SCHEDULED', 'ACTIVE')
+       ) AS open_state,
+       EXISTS (SELECT 1 FROM ottoq_jobs
+               WHERE vehicle_id = $1 AND depot_id = $2 AND arrived_at IS NOT NULL
+                 AND state IN ('PENDING', 'SCHEDULED', 'ACTIVE')) AS at_depot
 """
 
 OPEN_JOB_OF_TYPE = """
@@ -276,12 +284,18 @@ async def refresh_resources(
     resource_ids: list[UUID],
     now: datetime,
     reserve_until: datetime,
+    held: frozenset[UUID] = frozenset(),
 ) -> list[dict[str, Any]]:
-    """Lock, then bring status and current_job_id in line with the jobs (fresh snapshot)."""
+    """Lock, then bring status and current_job_id in line with the jobs (fresh snapshot).
+
+    Resources in `held` are already locked by this transaction and are not locked again.
+    """
     ids = sorted({r for r in resource_ids if r is not None})
     if not ids:
         return []
-    await conn.execute(LOCK_RESOURCES, ids)
+    to_lock = [r for r in ids if r not in held]
+    if to_lock:
+        await conn.execute(LOCK_RESOURCES, to_lock)
     rows = await conn.fetch(REFRESH_RESOURCES, ids, now, reserve_until)
     return [dict(r) for r in rows]
 

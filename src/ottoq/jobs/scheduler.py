@@ -6,6 +6,7 @@ of workers can tick at once and a worker killed mid-tick leaves work for the nex
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from ottoq.jobs import tick_queries as tq
 from ottoq.jobs.booking import find_window, place
 from ottoq.jobs.durations import DEFAULT_TARGET_SOC
 from ottoq.jobs.maintenance import open_due_schedules
+from ottoq.metrics.registry import observe_tick
 
 log = structlog.get_logger()
 
@@ -55,11 +57,17 @@ class TickSummary:
 
 
 async def tick(pool: asyncpg.Pool, ctx: Ctx, *, repair: bool = True) -> TickSummary:
-    """One pass of the scheduler at the clock's current time."""
-    now = ctx.now()
-    summary = TickSummary(tick_id=uuid.uuid4().hex[:12], now=now)
-    bound = log.bind(tick_id=summary.tick_id)
+    """One pass of the scheduler at the clock's current time, its id on every log line in it."""
+    summary = TickSummary(tick_id=uuid.uuid4().hex[:12], now=ctx.now())
+    started = time.perf_counter()
+    with structlog.contextvars.bound_contextvars(tick_id=summary.tick_id):
+        await _steps(pool, ctx, summary, repair)
+    observe_tick(summary.counts, time.perf_counter() - started)
+    return summary
 
+
+async def _steps(pool: asyncpg.Pool, ctx: Ctx, summary: TickSummary, repair: bool) -> None:
+    now = summary.now
     await _run(pool, summary, "expired", lambda c: _expire(c, ctx, now))
     await _run(pool, summary, "completed", lambda c: _complete(c, ctx, now))
     await _run_each(pool, summary, "extended", _overrunning(ctx, now), _extend_one(ctx, now))
@@ -76,8 +84,7 @@ async def tick(pool: asyncpg.Pool, ctx: Ctx, *, repair: bool = True) -> TickSumm
         await _run(pool, summary, "repaired", lambda c: repair_strays(c, ctx, now))
 
     if any(summary.counts.values()):
-        bound.info("scheduler.tick", **summary.counts)
-    return summary
+        log.info("scheduler.tick", **summary.counts)
 
 
 Step = Callable[[asyncpg.Connection], Awaitable[list[Any]]]

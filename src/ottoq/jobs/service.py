@@ -64,17 +64,16 @@ async def request_job(conn: asyncpg.Connection, ctx: Ctx, req: JobRequest) -> Re
     if vehicle is None:
         raise NotFound(f"vehicle {req.vehicle_ref} not found")
     depots = await _depots_for(conn, vehicle, req.preferred_depot_id)
-    try:
-        await _refuse_second_open_job(conn, vehicle["id"], req.job_type)
-    except Conflict:
+    facts = await conn.fetchrow(q.VEHICLE_OPEN_JOBS, vehicle["id"], depots[0]["id"], req.job_type)
+    if facts["open_id"] is not None:
         # The open job may be this very request's, made by a twin that committed a moment ago.
         replayed = await _replay(conn, ctx, req)
-        if replayed is None:
-            raise
-        return replayed
+        if replayed is not None:
+            return replayed
+        raise _second_open_job(req.job_type, facts["open_id"], facts["open_state"])
 
     now = ctx.now()
-    job = await _insert(conn, ctx, req, vehicle, depots[0], now)
+    job = await _insert(conn, ctx, req, vehicle, depots[0], now, at_depot=facts["at_depot"])
     if job is None:
         # A concurrent request with the same key or for the same vehicle and type won the race.
         return await _after_race(conn, ctx, req, vehicle["id"])
@@ -121,16 +120,20 @@ async def _depots_for(
     return depots
 
 
+def _second_open_job(job_type: str, job_id: UUID, state: str) -> Conflict:
+    return Conflict(
+        f"vehicle already has an open {job_type} job {job_id} ({state})",
+        job_id=str(job_id),
+        state=state,
+    )
+
+
 async def _refuse_second_open_job(
     conn: asyncpg.Connection, vehicle_id: UUID, job_type: str
 ) -> None:
     row = await conn.fetchrow(q.OPEN_JOB_OF_TYPE, vehicle_id, job_type)
     if row is not None:
-        raise Conflict(
-            f"vehicle already has an open {job_type} job {row['id']} ({row['state']})",
-            job_id=str(row["id"]),
-            state=row["state"],
-        )
+        raise _second_open_job(job_type, row["id"], row["state"])
 
 
 async def _insert(
@@ -140,30 +143,29 @@ async def _insert(
     vehicle: dict[str, Any],
     depot: dict[str, Any],
     now: datetime,
+    *,
+    at_depot: bool,
 ) -> dict[str, Any] | None:
     duration = _duration(ctx, req, vehicle, depot, now)
     ready_by = _ready_by(req.metadata)
     key = priority_key(req.job_type, vehicle["soc"], ready_by, now)
     requested = max(now, req.earliest_start_at) if req.earliest_start_at else now
-    at_depot = await conn.fetchval(q.ALREADY_AT_DEPOT, vehicle["id"], depot["id"])
-    try:
-        async with conn.transaction():
-            row = await conn.fetchrow(
-                q.INSERT_JOB,
-                vehicle["city_id"],
-                vehicle["id"],
-                depot["id"],
-                req.job_type,
-                requested,
-                int(duration.total_seconds()),
-                key,
-                req.metadata,
-                req.idempotency_key,
-                req.fingerprint(),
-                now if at_depot else None,
-                now,
-            )
-    except asyncpg.UniqueViolationError:
+    row = await conn.fetchrow(
+        q.INSERT_JOB,
+        vehicle["city_id"],
+        vehicle["id"],
+        depot["id"],
+        req.job_type,
+        requested,
+        int(duration.total_seconds()),
+        key,
+        req.metadata,
+        req.idempotency_key,
+        req.fingerprint(),
+        now if at_depot else None,
+        now,
+    )
+    if row is None:
         return None
     log.info(
         "job.created", job_id=str(row["id"]), job_type=req.job_type, vehicle=vehicle["external_ref"]
@@ -271,12 +273,6 @@ async def cancel_job(
     conn: asyncpg.Connection, ctx: Ctx, job_id: UUID, reason: str | None
 ) -> tuple[bool, dict[str, Any]]:
     """Cancel an open job; (False, job) when it had already finished."""
-    job = await q.fetch_job(conn, job_id)
-    if job is None:
-        raise NotFound(f"job {job_id} not found")
-    if job["state"] not in OPEN_JOB_STATES:
-        return False, job
-
     now = ctx.now()
     cancelled = await q.guarded(
         conn,
@@ -289,11 +285,13 @@ async def cancel_job(
     )
     if cancelled is None:
         current = await q.fetch_job(conn, job_id)
-        if current is not None and current["state"] not in OPEN_JOB_STATES:
+        if current is None:
+            raise NotFound(f"job {job_id} not found")
+        if current["state"] not in OPEN_JOB_STATES:
             return False, current
-        raise IllegalTransition("job", job_id, current["state"] if current else None, "CANCELLED")
+        raise IllegalTransition("job", job_id, current["state"], "CANCELLED")
 
-    await q.refresh_resources(conn, [job["resource_id"]], now, ctx.reserve_until(now))
-    await settle_vehicles(conn, [job["vehicle_id"]], now)
+    await q.refresh_resources(conn, [cancelled["resource_id"]], now, ctx.reserve_until(now))
+    await settle_vehicles(conn, [cancelled["vehicle_id"]], now)
     log.info("job.cancelled", job_id=str(job_id), reason=reason)
     return True, cancelled

@@ -24,17 +24,19 @@ from ottoq.db.pool import create_pool
 from ottoq.events import routes as event_routes
 from ottoq.fleet import routes as fleet_routes
 from ottoq.jobs import routes as job_routes
+from ottoq.metrics import routes as metrics_routes
 from ottoq.network import routes as network_routes
 from ottoq.replay import routes as replay_routes
 from ottoq.report import routes as report_routes
 from ottoq.settings import Settings
 from ottoq.simulator import routes as simulator_routes
-from ottoq.simulator.loop import run_simulator_loop
 from ottoq.web import health
 from ottoq.web.auth import functions_guard
 from ottoq.web.errors import HANDLERS
+from ottoq.web.observe import observe_requests
 from ottoq.web.runtime import Runtime, runtime_of
-from ottoq.worker import run_scheduler_loop
+from ottoq.webhooks import routes as webhook_routes
+from ottoq.worker import run_worker_loops
 
 log = structlog.get_logger()
 
@@ -55,7 +57,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         stop = asyncio.Event()
-        await _connect_once(runtime, dsn)
+        await _connect_once(runtime, dsn, settings.db_pool_max)
         waiter = asyncio.create_task(_until_ready(runtime, dsn, stop, run_worker))
         try:
             yield
@@ -72,6 +74,8 @@ def create_app(
             *job_routes.ROUTES,
             *fleet_routes.ROUTES,
             *event_routes.ROUTES,
+            *webhook_routes.ROUTES,
+            *metrics_routes.ROUTES,
             *report_routes.ROUTES,
             *replay_routes.ROUTES,
             *simulator_routes.ROUTES,
@@ -80,6 +84,7 @@ def create_app(
         lifespan=[lifespan],
         exception_handlers=HANDLERS,
         guards=[functions_guard],
+        middleware=[observe_requests],
         cors_config=CORSConfig(
             allow_origins=["*"],
             allow_headers=CORS_HEADERS,
@@ -124,9 +129,9 @@ def _state(runtime: Runtime) -> Any:
     return State({"runtime": runtime})
 
 
-async def _connect_once(runtime: Runtime, dsn: str) -> None:
+async def _connect_once(runtime: Runtime, dsn: str, pool_max: int) -> None:
     try:
-        runtime.pool = await create_pool(dsn)
+        runtime.pool = await create_pool(dsn, max_size=pool_max)
         async with runtime.pool.acquire() as conn:
             runtime.ready = await is_migrated(conn)
     except (OSError, asyncpg.PostgresError) as exc:
@@ -138,17 +143,14 @@ async def _until_ready(runtime: Runtime, dsn: str, stop: asyncio.Event, run_work
     while not runtime.ready and not stop.is_set():
         await asyncio.sleep(_READY_POLL_S)
         if runtime.pool is None:
-            await _connect_once(runtime, dsn)
+            await _connect_once(runtime, dsn, runtime.ctx.settings.db_pool_max)
             continue
         with contextlib.suppress(OSError, asyncpg.PostgresError):
             async with runtime.pool.acquire() as conn:
                 runtime.ready = await is_migrated(conn)
     if run_worker and runtime.ready and runtime.pool is not None:
         log.info("worker.started", tick_interval_s=runtime.ctx.settings.tick_interval_s)
-        await asyncio.gather(
-            run_scheduler_loop(runtime.pool, runtime.ctx, stop),
-            run_simulator_loop(runtime.pool, runtime.ctx, stop),
-        )
+        await run_worker_loops(runtime.pool, runtime.ctx, stop)
 
 
 async def _stop_background(runtime: Runtime, waiter: asyncio.Task[None]) -> None:

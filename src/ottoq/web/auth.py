@@ -71,3 +71,10 @@ def functions_guard(connection: ASGIConnection[Any, Any, Any, Any], _: Any) -> N
     settings = runtime_of(connection.app.state).ctx.settings
     method = connection.scope.get("method", "GET")
     require_role(settings, connection, Role.ANON if method in READ_METHODS else Role.SERVICE)
+
+
+def service_only(connection: ASGIConnection[Any, Any, Any, Any], _: Any) -> None:
+    """Routes that even reading needs the service key for (webhook targets and attempts)."""
+    from ottoq.web.runtime import runtime_of
+
+    require_role(runtime_of(connection.app.state).ctx.settings, connection, Role.SERVICE)

@@ -1,0 +1,1 @@
+"""Benchmarks: OTTO-Q against the limits of the same machine, measured side by side."""

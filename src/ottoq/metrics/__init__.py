@@ -1,0 +1,1 @@
+"""Prometheus metrics: what each process counts, and what /metrics reads from the database."""
