@@ -106,3 +106,52 @@ async def test_a_booking_whose_stall_is_still_taken_is_cancelled_when_its_vehicl
     async with pool.acquire() as conn:
         assert (await job(conn, second["id"]))["state"] == "CANCELLED"
         assert await queries.double_bookings(conn) == []
+
+
+async def _one_stall_two_bookings(pool: asyncpg.Pool, ctx: Ctx) -> tuple[dict, dict]:
+    """Two 30-minute bookings back to back on the depot's only stall."""
+    async with pool.acquire() as conn:
+        await set_in_service(conn, NASHVILLE_NORTH, "CHARGE_STALL", 1)
+    first = await _request(pool, ctx, "Nashville-00021", duration_minutes=30)
+    second = await _request(pool, ctx, "Nashville-00022", duration_minutes=30)
+    assert second["scheduled_start_at"] == first["scheduled_end_at"]
+    return first, second
+
+
+async def test_a_late_start_pushes_the_next_start_back_however_late_the_tick(
+    pool: asyncpg.Pool, ctx: Ctx, clock: ManualClock
+) -> None:
+    first, second = await _one_stall_two_bookings(pool, ctx)
+    clock.advance(MIN)
+    await _arrive(pool, ctx, "Nashville-00021")
+    await _arrive(pool, ctx, "Nashville-00022")
+    await tick(pool, ctx)
+    # The first vehicle came a minute late, so it runs a minute past its window; the next tick
+    # comes only after it finished and the second window opened.
+    clock.advance(40 * MIN)
+    await tick(pool, ctx)
+
+    async with pool.acquire() as conn:
+        done, started = await job(conn, first["id"]), await job(conn, second["id"])
+        assert done["completed_at"] == first["scheduled_start_at"] + 31 * MIN
+        assert started["started_at"] == done["completed_at"]
+        assert await queries.double_bookings(conn) == []
+
+
+async def test_two_bookings_due_on_one_stall_in_one_tick_start_one_after_the_other(
+    pool: asyncpg.Pool, ctx: Ctx, clock: ManualClock
+) -> None:
+    first, second = await _one_stall_two_bookings(pool, ctx)
+    await _arrive(pool, ctx, "Nashville-00022")
+    clock.advance(10 * MIN)
+    await _arrive(pool, ctx, "Nashville-00021")
+    clock.advance(25 * MIN)
+    for _ in range(12):
+        await tick(pool, ctx)
+        clock.advance(5 * MIN)
+
+    async with pool.acquire() as conn:
+        assert await queries.double_bookings(conn) == []
+        late, waiting = await job(conn, first["id"]), await job(conn, second["id"])
+        assert late["started_at"] == first["scheduled_start_at"] + 10 * MIN
+        assert waiting["started_at"] >= late["completed_at"]

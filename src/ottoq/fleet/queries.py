@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
+from ottoq.jobs.queries import stall_taken
 from ottoq.states import VEHICLE
 
 VEHICLE_BY_REF = """
@@ -96,12 +97,10 @@ WHERE vehicle_id = $1 AND ($2::uuid IS NULL OR depot_id = $2)
 RETURNING id, depot_id
 """
 
-# A leaving vehicle's open jobs; `stall_taken` when another job still runs on the same resource.
-OPEN_JOBS_OF_LEAVING = """
+# A leaving vehicle's open jobs; `stall_taken` when another job holds the same resource.
+OPEN_JOBS_OF_LEAVING = f"""
 SELECT j.id, j.state, j.resource_id, j.scheduled_start_at, j.arrived_at,
-       EXISTS (SELECT 1 FROM ottoq_jobs o
-               WHERE o.resource_id = j.resource_id AND o.state = 'ACTIVE' AND o.id <> j.id)
-           AS stall_taken
+       {stall_taken("$2")} AS stall_taken
 FROM ottoq_jobs j
 WHERE j.vehicle_id = $1 AND j.state IN ('PENDING', 'SCHEDULED', 'ACTIVE')
 """

@@ -197,7 +197,10 @@ async def depart(conn: asyncpg.Connection, ctx: Ctx, vehicle_ref: str) -> dict[s
         raise NotFound(f"vehicle {vehicle_ref} not found")
     now = ctx.now()
     finished, resources = [], []
-    for job in await conn.fetch(fq.OPEN_JOBS_OF_LEAVING, vehicle["id"]):
+    leaving = await conn.fetch(
+        fq.OPEN_JOBS_OF_LEAVING, vehicle["id"], ctx.settings.arrival_required
+    )
+    for job in leaving:
         done = await _end_on_departure(conn, ctx, dict(job), now)
         if done is not None:
             finished.append(done["id"])
