@@ -250,3 +250,31 @@ def replay_telemetry(
         return
     with database(settings) as dsn:
         asyncio.run(run_telemetry_replay(settings, file, url=None, dsn=dsn, **options))
+
+
+@app.command()
+def simulate(
+    vehicles: Annotated[int, typer.Option(min=1, help="vehicles in the network")] = 900,
+    depots: Annotated[int, typer.Option(min=1, help="depots, two a city, 52 resources each")] = 6,
+    minutes: Annotated[float, typer.Option(min=0.1, help="simulated minutes to run")] = 60.0,
+    speed: Annotated[float, typer.Option(min=0.1, help="simulated seconds per real second")] = 60.0,
+    seed: Annotated[int, typer.Option(help="the same seed makes the same network and run")] = 42,
+    reset: Annotated[
+        bool, typer.Option("--reset/--no-reset", help="reset every 5-10 simulated minutes")
+    ] = False,
+    report_seconds: Annotated[
+        float | None,
+        typer.Option(min=1, help="simulated seconds between readings; default grows with fleet"),
+    ] = None,
+    data_dir: DataDir = None,
+    chart: Annotated[Path | None, typer.Option(help="where to write the PNG chart")] = None,
+) -> None:
+    """Build a network of any size, run the simulator on it, and report its KPIs and costs."""
+    from ottoq.simulator.command import Plan, auto_report_seconds, run_simulation
+    from ottoq.simulator.network import NetworkSize
+
+    settings = _settings(data_dir)
+    every = report_seconds or auto_report_seconds(vehicles)
+    plan = Plan(NetworkSize(vehicles, depots), minutes, speed, seed, reset, every)
+    with database(settings) as dsn:
+        asyncio.run(run_simulation(settings, dsn, plan, chart))

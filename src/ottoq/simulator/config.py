@@ -33,7 +33,8 @@ class SimConfig:
     # State of charge lost per hour of driving: urban EVs use 15-25 % of their battery an hour.
     drain_per_hour: Range = (0.12, 0.30)
     speed_kmh: Range = (18.0, 45.0)
-    travel_minutes: Range = (3.0, 12.0)
+    # The drive to the depot once its window is near; the engine's grace period is 15 minutes.
+    travel_minutes: Range = (2.0, 8.0)
     no_show_share: float = 0.03
     # The cities it drives; None: every city but the replays'.
     city_ids: list[str] | None = None

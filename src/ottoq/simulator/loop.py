@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import asyncpg
 import structlog
@@ -22,12 +23,18 @@ async def run_simulator_loop(pool: asyncpg.Pool, ctx: Ctx, stop: asyncio.Event) 
         return
     await _autostart(pool, ctx)
     while not stop.is_set():
+        began = time.perf_counter()
         try:
             await step(pool, ctx)
         except (asyncpg.PostgresError, OSError, OttoqError) as exc:
             log.error("simulator.step_failed", error=str(exc))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=ctx.settings.simulator_tick_s)
+        await pause(stop, ctx.settings.simulator_tick_s - (time.perf_counter() - began))
+
+
+async def pause(stop: asyncio.Event, seconds: float) -> None:
+    """Wait until the next step is due (a slow step has used up its wait), or until stopped."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=max(seconds, 0.01))
 
 
 async def _autostart(pool: asyncpg.Pool, ctx: Ctx) -> None:

@@ -68,18 +68,21 @@ WITH p AS (
            ottoq_sim_draw(p.key || ':report:' || s.vehicle_id) AS u_report
     FROM ottoq_sim_vehicles s, p
 ), old AS (
-    SELECT v.* FROM ottoq_vehicles v JOIN fleet f ON f.vehicle_id = v.id
+    -- The draws ride along with the locked rows, so that the update joins the table to one
+    -- set only (two CTEs joined to each other can only be nested-looped).
+    SELECT v.*, f.u_soc AS drawn_soc, f.driving AS drawn_driving
+    FROM ottoq_vehicles v JOIN fleet f ON f.vehicle_id = v.id
     WHERE v.status IN ('IDLE', 'ON_TRIP')
     ORDER BY v.id FOR NO KEY UPDATE OF v
 ), upd AS (
     UPDATE ottoq_vehicles v
-    SET soc = round((0.15 + 0.85 * f.u_soc)::numeric, 3)::float8,
-        status = CASE WHEN f.driving THEN 'ON_TRIP' ELSE 'IDLE' END::ottoq_vehicle_status,
+    SET soc = round((0.15 + 0.85 * o.drawn_soc)::numeric, 3)::float8,
+        status = CASE WHEN o.drawn_driving THEN 'ON_TRIP' ELSE 'IDLE' END::ottoq_vehicle_status,
         updated_at = p.now
-    FROM fleet f, old o, p
-    WHERE v.id = f.vehicle_id AND o.id = v.id
+    FROM old o, p
+    WHERE v.id = o.id
     RETURNING v.id, v.city_id, o.status AS old_status, v.status,
-              to_jsonb(o) AS old_row, to_jsonb(v) AS new_row
+              to_jsonb(o) - 'drawn_soc' - 'drawn_driving' AS old_row, to_jsonb(v) AS new_row
 ), ev AS (
     INSERT INTO ottoq_events (city_id, entity_type, entity_id, event_type, payload_jsonb,
                               created_at)
@@ -141,7 +144,7 @@ RETURNING s.vehicle_id
 """
 
 ARRIVING = """
-SELECT vehicle_id, city_id, target_depot_id FROM ottoq_sim_vehicles
+SELECT vehicle_id, city_id, target_depot_id, phase_until FROM ottoq_sim_vehicles
 WHERE phase = 'TO_DEPOT' AND phase_until <= $1::timestamptz
 ORDER BY vehicle_id LIMIT $2
 """
@@ -196,25 +199,27 @@ WHERE s.vehicle_id = d.vehicle_id
 RETURNING s.vehicle_id
 """
 
-# The vehicle's status follows its trips (IDLE <-> ON_TRIP) where the depot does not hold it.
-# Rows another transaction holds are skipped and put right by a later step.
+# The status of vehicles whose trip began or ended ($2) follows (IDLE <-> ON_TRIP) where the
+# depot does not hold them. Rows another transaction holds are skipped; their status catches
+# up when their next trip begins or ends.
 SYNC_TRIP_STATUS = """
 WITH want AS (
     SELECT v.id, CASE s.phase WHEN 'DRIVING' THEN 'ON_TRIP'
                               ELSE 'IDLE' END::ottoq_vehicle_status AS target
     FROM ottoq_sim_vehicles s JOIN ottoq_vehicles v ON v.id = s.vehicle_id
-    WHERE s.phase IN ('PARKED', 'DRIVING') AND v.status IN ('IDLE', 'ON_TRIP')
+    WHERE s.vehicle_id = ANY($2::uuid[])
+      AND s.phase IN ('PARKED', 'DRIVING') AND v.status IN ('IDLE', 'ON_TRIP')
       AND v.status <> CASE s.phase WHEN 'DRIVING' THEN 'ON_TRIP'
                                    ELSE 'IDLE' END::ottoq_vehicle_status
 ), old AS (
-    SELECT v.* FROM ottoq_vehicles v JOIN want w USING (id)
+    SELECT v.*, w.target FROM ottoq_vehicles v JOIN want w USING (id)
     ORDER BY v.id FOR NO KEY UPDATE OF v SKIP LOCKED
 ), upd AS (
-    UPDATE ottoq_vehicles v SET status = w.target, updated_at = $1::timestamptz
-    FROM want w, old o
-    WHERE v.id = w.id AND o.id = v.id AND v.status IN ('IDLE', 'ON_TRIP')
+    UPDATE ottoq_vehicles v SET status = o.target, updated_at = $1::timestamptz
+    FROM old o
+    WHERE v.id = o.id AND v.status IN ('IDLE', 'ON_TRIP')
     RETURNING v.id, v.city_id, o.status AS old_status, v.status,
-              to_jsonb(o) AS old_row, to_jsonb(v) AS new_row
+              to_jsonb(o) - 'target' AS old_row, to_jsonb(v) AS new_row
 ), ev AS (
     INSERT INTO ottoq_events (city_id, entity_type, entity_id, event_type, payload_jsonb,
                               created_at)
@@ -260,15 +265,17 @@ WITH r AS (
 ), p AS (
     SELECT $4::timestamptz AS now
 ), old AS (
-    SELECT v.* FROM ottoq_vehicles v JOIN r USING (id)
+    SELECT v.*, r.soc AS read_soc, r.odometer_km AS read_odometer_km
+    FROM ottoq_vehicles v JOIN r USING (id)
     ORDER BY v.id FOR NO KEY UPDATE OF v SKIP LOCKED
 ), upd AS (
     UPDATE ottoq_vehicles v
-    SET soc = r.soc, odometer_km = r.odometer_km,
+    SET soc = o.read_soc, odometer_km = o.read_odometer_km,
         last_telemetry_at = greatest(v.last_telemetry_at, p.now), updated_at = p.now
-    FROM r, old o, p
-    WHERE v.id = r.id AND o.id = v.id AND p.now >= coalesce(o.last_telemetry_at, '-infinity')
-    RETURNING v.id, v.city_id, r.soc, r.odometer_km, to_jsonb(o) AS old_row, to_jsonb(v) AS new_row
+    FROM old o, p
+    WHERE v.id = o.id AND p.now >= coalesce(o.last_telemetry_at, '-infinity')
+    RETURNING v.id, v.city_id, o.read_soc AS soc, o.read_odometer_km AS odometer_km,
+              to_jsonb(o) - 'read_soc' - 'read_odometer_km' AS old_row, to_jsonb(v) AS new_row
 ), ev AS (
     INSERT INTO ottoq_events (city_id, entity_type, entity_id, event_type, payload_jsonb,
                               created_at)

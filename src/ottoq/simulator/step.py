@@ -53,10 +53,13 @@ async def advance(pool: asyncpg.Pool, ctx: Ctx, state: SimState, now: datetime) 
     counts["arrived"] = await in_transaction(pool, lambda c: _arrive(c, ctx, now))
     counts["left_depot"] = len(await _fetch(pool, sq.LEFT_DEPOT, now, key, *config.park_minutes))
     counts.update(await report_due(pool, ctx, state, now))
-    trips = config.park_minutes + config.trip_minutes
-    counts["trips"] = len(await _fetch(pool, sq.TRIPS, now, key, *trips))
+    turned = [
+        r[0]
+        for r in await _fetch(pool, sq.TRIPS, now, key, *config.park_minutes, *config.trip_minutes)
+    ]
+    counts["trips"] = len(turned)
     counts["status_synced"] = await in_transaction(
-        pool, lambda c: c.fetchval(sq.SYNC_TRIP_STATUS, now)
+        pool, lambda c: c.fetchval(sq.SYNC_TRIP_STATUS, now, turned)
     )
     counts["reservations"] = await reserve_due(pool, ctx, state, now)
     counts["took_ms"] = round((time.perf_counter() - began) * 1000, 1)
@@ -69,11 +72,14 @@ async def _fetch(pool: asyncpg.Pool, sql: str, *args: object) -> list[Any]:
 
 
 async def _arrive(conn: asyncpg.Connection, ctx: Ctx, now: datetime) -> int:
-    """Vehicles reaching the depot report their arrival the way the arrive endpoint does."""
+    """Vehicles reaching the depot report their arrival the way the arrive endpoint does.
+
+    Each is stamped with the moment it got there, which a slow step may have passed already.
+    """
     rows = await conn.fetch(sq.ARRIVING, now, ARRIVALS_PER_STEP)
     for row in rows:
-        await mark_arrived(
-            conn, ctx, row["vehicle_id"], row["city_id"], row["target_depot_id"], now
-        )
+        at = min(row["phase_until"], now)
+        vehicle, city, depot = row["vehicle_id"], row["city_id"], row["target_depot_id"]
+        await mark_arrived(conn, ctx, vehicle, city, depot, at)
     await conn.execute(sq.AT_DEPOT, [r["vehicle_id"] for r in rows], now)
     return len(rows)
