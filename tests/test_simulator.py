@@ -15,7 +15,9 @@ from ottoq.clock import ManualClock
 from ottoq.context import Ctx
 from ottoq.errors import Invalid
 from ottoq.jobs import queries
+from ottoq.simulator.command import auto_report_seconds
 from ottoq.simulator.config import SimConfig, draw, weighted
+from ottoq.simulator.network import NetworkSize, build_network
 from ottoq.simulator.service import act
 from ottoq.simulator.step import step
 from ottoq.states import JOB
@@ -155,3 +157,19 @@ async def test_the_draws_are_the_same_in_python_and_in_sql(pool: asyncpg.Pool) -
         in_sql = await conn.fetchval("SELECT ottoq_sim_draw('7:1:soc:abc')")
     assert in_sql == pytest.approx(draw(7, 1, "soc", "abc"))
     assert weighted(0.0, {"A": 1, "B": 3}) == "A" and weighted(0.5, {"A": 1, "B": 3}) == "B"
+
+
+async def test_a_simulated_network_is_built_set_based_and_only_once(pool: asyncpg.Pool) -> None:
+    size = NetworkSize(vehicles=250, depots=5)
+    async with pool.acquire() as conn:
+        first = await build_network(conn, size, seed=3)
+        again = await build_network(conn, size, seed=3)
+        homes = await conn.fetch(
+            "SELECT d.city_id = v.city_id AS same_city, count(*) FROM ottoq_vehicles v"
+            " JOIN ottoq_depots d ON d.id = v.home_depot_id"
+            " WHERE v.external_ref LIKE 'SIM-%' GROUP BY 1"
+        )
+    assert first == {"cities": 3, "depots": 5, "resources": 260, "vehicles": 250}
+    assert again == {"cities": 0, "depots": 0, "resources": 0, "vehicles": 0}
+    assert [(r["same_city"], r["count"]) for r in homes] == [(True, 250)]
+    assert auto_report_seconds(900) == 60 and auto_report_seconds(100_000) == 333

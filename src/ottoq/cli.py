@@ -106,15 +106,31 @@ def up(
     no_simulator: Annotated[
         bool, typer.Option("--no-simulator", help="do not start the demo fleet")
     ] = False,
+    speed: Annotated[
+        float, typer.Option(min=0.01, help="OTTO-Q's clock runs this many times real time")
+    ] = 1.0,
 ) -> None:
     """Everything on one machine: database, migrations, demo network, API and worker."""
     settings = _keys_for(_settings(data_dir), host)
+    if speed != 1.0:
+        settings = _faster(settings, speed)
     with database(settings) as dsn:
         asyncio.run(prepare(dsn, settings.seed))
         typer.echo(f"OTTO-Q is up on http://{host}:{port}  (Ctrl-C stops it)")
         os.environ["OTTOQ_SIMULATOR_AUTOSTART"] = "0" if no_simulator else "1"
         settings = settings.with_(simulator_autostart=not no_simulator)
         _serve(settings, dsn, host, port, run_worker=True)
+
+
+def _faster(settings: Settings, speed: float) -> Settings:
+    """A clock that starts now and runs `speed` times faster; a tick per simulated minute."""
+    import time
+    from datetime import UTC, datetime
+
+    from ottoq.clock import ScaledClock
+
+    clock = ScaledClock(datetime.now(UTC), time.time(), speed)
+    return settings.with_(clock=clock.spec(), tick_interval_s=min(1.0, 60.0 / speed))
 
 
 @app.command()

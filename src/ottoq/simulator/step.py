@@ -21,6 +21,8 @@ from ottoq.simulator.telemetry import report_due
 log = structlog.get_logger()
 
 ARRIVALS_PER_STEP = 500
+# A step is logged when one of these happened; readings and trips alone are routine.
+_NOTABLE = ("set_off", "arrived", "left_depot", "low_charge", "reservations")
 
 
 async def step(pool: asyncpg.Pool, ctx: Ctx, *, force: bool = False) -> dict[str, Any] | None:
@@ -63,7 +65,8 @@ async def advance(pool: asyncpg.Pool, ctx: Ctx, state: SimState, now: datetime) 
     )
     counts["reservations"] = await reserve_due(pool, ctx, state, now)
     counts["took_ms"] = round((time.perf_counter() - began) * 1000, 1)
-    log.info("simulator.step", **counts)
+    if any(counts[k] for k in _NOTABLE):
+        log.info("simulator.step", **counts)
     return counts
 
 
