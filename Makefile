@@ -25,7 +25,7 @@ run: $(STAMP)
 	$(BIN)/ottoq up
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/mypy
 
 $(CHROMIUM):

@@ -186,8 +186,18 @@ def _duration(
         power_kw=float(config.get("charge_power_kw", DEFAULT_POWER_KW)),
         depot_config=config,
         seed_key=f"{vehicle['external_ref']}:{req.job_type}:{now.isoformat()}",
+        planned_minutes=_planned_minutes(req.metadata),
     )
     return job_duration(spec, ctx.settings.seed)
+
+
+def _planned_minutes(metadata: dict[str, Any]) -> float | None:
+    raw = metadata.get("duration_minutes")
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 < raw < float("inf"):
+        raise Invalid("metadata.duration_minutes must be a positive number of minutes")
+    return float(raw)
 
 
 def _ready_by(metadata: dict[str, Any]) -> datetime | None:

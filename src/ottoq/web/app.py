@@ -31,7 +31,10 @@ from ottoq.network import routes as network_routes
 from ottoq.realtime import routes as realtime_routes
 from ottoq.realtime.config import RealtimeConfig
 from ottoq.realtime.service import realtime_lifespan
+from ottoq.replay import routes as replay_routes
+from ottoq.report import routes as report_routes
 from ottoq.settings import Settings
+from ottoq.simulator import routes as simulator_routes
 from ottoq.web import health, whoami
 from ottoq.web.auth import functions_guard
 from ottoq.web.errors import HANDLERS
@@ -83,6 +86,9 @@ def create_app(
             *whoami.ROUTES,
             *dashboard_routes.ROUTES,
             *realtime_routes.ROUTES,
+            *report_routes.ROUTES,
+            *replay_routes.ROUTES,
+            *simulator_routes.ROUTES,
         ],
         state=_state(runtime),
         lifespan=[lifespan, realtime_lifespan(runtime, dsn, realtime)],
@@ -113,6 +119,7 @@ OPTIONAL_BODIES = (
     "/functions/v1/ottoq-scheduler",
     "/functions/v1/ottoq-jobs-cancel/{job_id}",
     "/functions/v1/ottoq-vehicles-arrive/{vehicle_id}",
+    "/functions/v1/ottoq-simulator",
 )
 
 
