@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: run test lint bench clean
 
@@ -29,7 +30,11 @@ lint: $(TEST_STAMP)
 test: lint
 	$(BIN)/pytest -q
 
-bench: $(TEST_STAMP)
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@ $(TEST_STAMP) $(STAMP)
+
+bench: $(BENCH_STAMP)
 	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null || \
 		echo "wrk is missing and could not be installed: the HTTP floor will be skipped"
 	$(BIN)/python -m bench
