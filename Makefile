@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 # The browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
 CHROMIUM := /usr/bin/chromium
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: run test lint bench clean
 
@@ -34,9 +35,13 @@ $(CHROMIUM):
 test: lint $(CHROMIUM)
 	$(BIN)/pytest -q
 
-bench: $(TEST_STAMP)
-	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null || \
-		echo "wrk is missing and could not be installed: the HTTP floor will be skipped"
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@ $(TEST_STAMP) $(STAMP)
+
+bench: $(BENCH_STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
+		>/dev/null || echo "wrk could not be installed: the HTTP floor will be skipped"
 	$(BIN)/python -m bench
 
 clean:

@@ -37,15 +37,30 @@ class Sizes:
     vehicles_large: int
     finished_jobs: int
     transitions: int
+    # Queue quality: days of the Dundee week replayed, and CP-SAT's time limit for the optimum.
+    queue_days: int
+    queue_solve_s: float
 
     @classmethod
     def pick(cls, smoke: bool) -> Sizes:
         if smoke:
             return cls(
-                seconds=1.0, repeats=1, vehicles_large=2_000, finished_jobs=5_000, transitions=20
+                seconds=1.0,
+                repeats=1,
+                vehicles_large=2_000,
+                finished_jobs=5_000,
+                transitions=20,
+                queue_days=1,
+                queue_solve_s=5.0,
             )
         return cls(
-            seconds=8.0, repeats=3, vehicles_large=100_000, finished_jobs=1_000_000, transitions=200
+            seconds=8.0,
+            repeats=3,
+            vehicles_large=100_000,
+            finished_jobs=1_000_000,
+            transitions=200,
+            queue_days=7,
+            queue_solve_s=60.0,
         )
 
 
