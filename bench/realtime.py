@@ -338,6 +338,37 @@ async def _cycle(api: httpx.AsyncClient, vehicle: str, depot: object, deadline: 
     return commits
 
 
+def measure(dsn: str, smoke: bool) -> dict[str, Any]:
+    """For `python -m bench`: the issue's sizes, or a tiny run that only proves the code runs."""
+    options = Options(
+        subscribers=20 if smoke else 1000,
+        commits=10 if smoke else 200,
+        rate=10.0,
+        seconds=1.0 if smoke else 10.0,
+        workers=8,
+        repeats=1 if smoke else 3,
+    )
+    return {"options": options, **_measure(options, dsn)}
+
+
+def section(results: dict[str, Any]) -> list[str]:
+    options, latency = results["options"], results["latency"]
+    lines = [
+        f"## Realtime: commit to subscriber, {options.subscribers:,} subscribers on one depot",
+        "",
+        "| p50 ms | p95 ms | max ms | delivered | cut off as too slow |",
+        "|---:|---:|---:|---:|---:|",
+        f"| {latency['p50_ms']:.1f} | {latency['p95_ms']:.1f} | {latency['max_ms']:.1f} "
+        f"| {latency['delivered']}/{latency['expected']} | {results['cut_off']} |",
+        "",
+        "| commit throughput | median commits/s |",
+        "|---|---:|",
+    ]
+    for name, runs in results["runs"].items():
+        lines.append(f"| realtime {name} | {statistics.median(runs):.0f} |")
+    return lines
+
+
 def _report(options: Options, results: dict[str, Any]) -> None:
     latency = results["latency"]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
