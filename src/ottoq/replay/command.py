@@ -22,9 +22,9 @@ from ottoq.db.databases import create_database
 from ottoq.errors import Invalid
 from ottoq.replay.api import OttoqApi
 from ottoq.replay.driver import SessionsOutcome, replay_sessions
-from ottoq.replay.pacing import Pacer, ScaledPacer, held_clock, start_clock
+from ottoq.replay.pacing import Pacer, ScaledPacer
 from ottoq.replay.plan import plan_sessions
-from ottoq.replay.server import migrate_database, own_ottoq, tick_interval
+from ottoq.replay.server import migrate_database, own_ottoq, replay_clock, tick_interval
 from ottoq.replay.sessions import LONDON, read_sessions, within
 from ottoq.replay.stream import Delivery, StreamOutcome, TracePlan, stream_trace
 from ottoq.replay.trace import TRACE_TZ, read_trace
@@ -49,7 +49,6 @@ class Target:
 
     api: OttoqApi
     pacer: Pacer
-    start: Callable[[], None]
     shift: timedelta
     ahead: timedelta
     speed: float
@@ -83,7 +82,7 @@ async def run_sessions_replay(
     async with open_target(settings, url, dsn, first, speed, announce, f"replay_{tag}") as target:
         plan = plan_sessions(chosen, source.site, tag, stalls, target.shift, target.ahead)
         with _progress(console, len(plan.visits), "sessions") as advance:
-            outcome = await replay_sessions(target.api, target.pacer, plan, advance, target.start)
+            outcome = await replay_sessions(target.api, target.pacer, plan, advance)
     wall = time.perf_counter() - began
 
     lead = _session_rows(file, source.skipped, outcome, target.speed, wall)
@@ -116,14 +115,13 @@ async def open_target(
         # The embedded server: a fresh database per run, left there to inspect.
         dsn = await create_database(dsn, f"ottoq_{label}")
     await migrate_database(dsn)
-    origin = first - ahead(speed) - LEAD
-    clock = held_clock(origin)
-    run_settings = settings.with_(tick_interval_s=tick_interval(speed), simulator_enabled=False)
-    async with own_ottoq(run_settings, dsn, clock) as http:
+    clock = replay_clock(first - ahead(speed) - LEAD, speed)
+    run_settings = settings.with_(tick_interval_s=tick_interval(speed))
+    log_file = settings.data_dir / "reports" / f"{label}-server.log"
+    async with own_ottoq(run_settings, dsn, clock, log_file) as http:
         yield Target(
             api=OttoqApi(http),
             pacer=ScaledPacer(clock),
-            start=lambda: start_clock(clock, origin, speed),
             shift=timedelta(0),
             ahead=ahead(speed),
             speed=speed,
@@ -143,7 +141,7 @@ async def _remote(
         # A mirror of the server's clock (its speed, not --speed); the replay moves onto it.
         mirror = ScaledClock(now, time.time(), speed)
         shift = now + LEAD + ahead(speed) - first
-        yield Target(api, ScaledPacer(mirror), lambda: None, shift, ahead(speed), speed, url)
+        yield Target(api, ScaledPacer(mirror), shift, ahead(speed), speed, url)
 
 
 def _readable(read: Callable[[], T]) -> T:
@@ -226,7 +224,7 @@ async def run_telemetry_replay(
         ref = vehicle or f"TWIZY-{tag}"
         plan = TracePlan(tag, ref, readings, target.shift, delivery, existing=vehicle is not None)
         with _progress(console, len(readings), "readings") as advance:
-            outcome = await stream_trace(target.api, target.pacer, plan, advance, target.start)
+            outcome = await stream_trace(target.api, target.pacer, plan, advance)
     wall = time.perf_counter() - began
 
     lead = _trace_rows(file, outcome, target.speed, wall)
