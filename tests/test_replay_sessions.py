@@ -15,8 +15,10 @@ from ottoq.replay.api import OttoqApi
 from ottoq.replay.driver import SessionsOutcome, replay_sessions
 from ottoq.replay.pacing import SteppedPacer
 from ottoq.replay.plan import moments, plan_sessions
+from ottoq.replay.server import own_ottoq, replay_clock, tick_interval
 from ottoq.replay.sessions import LONDON, Session, read_sessions, vehicle_keys, within
 from ottoq.report.render import kpi_table, write_chart
+from ottoq.settings import Settings
 
 DATA = Path(__file__).parent / "data"
 LOCHEE = DATA / "lochee_hub_rapid_2018-07-07_08.csv"
@@ -124,3 +126,18 @@ async def test_fewer_stalls_make_vehicles_queue_and_still_nothing_is_double_book
     assert report["waits"]["CHARGE"]["p95_s"] > 10 * 60
     states = Counter(report["jobs"]["CHARGE"])
     assert set(states) <= {"COMPLETED", "CANCELLED"}
+
+
+async def test_the_replays_own_ottoq_runs_on_the_replay_clock_in_a_child_process(
+    db_dsn: str, tmp_path: Path
+) -> None:
+    origin = datetime(2018, 7, 2, 0, 16, tzinfo=LONDON)
+    clock = replay_clock(origin, speed=1.0)
+    settings = Settings(tick_interval_s=tick_interval(2000))
+    async with own_ottoq(settings, db_dsn, clock, tmp_path / "server.log") as http:
+        api = OttoqApi(http)
+        served = datetime.fromisoformat((await api.config())["clock"]["now"])
+        assert abs(served - origin) < timedelta(minutes=1)
+        assert (await api.tick())["success"] is True
+    assert (tmp_path / "server.log").exists()
+    assert tick_interval(2000) == 0.05 and tick_interval(1) == 1.0

@@ -97,12 +97,15 @@ WHERE vehicle_id = $1 AND ($2::uuid IS NULL OR depot_id = $2)
 RETURNING id, depot_id
 """
 
-# A leaving vehicle's open jobs; `stall_taken` when another job holds the same resource.
+# A leaving vehicle's open jobs, locked so that a tick cannot start one while the departure
+# decides its fate; `stall_taken` when another job holds the same resource.
 OPEN_JOBS_OF_LEAVING = f"""
 SELECT j.id, j.state, j.resource_id, j.scheduled_start_at, j.arrived_at,
        {stall_taken("$2")} AS stall_taken
 FROM ottoq_jobs j
 WHERE j.vehicle_id = $1 AND j.state IN ('PENDING', 'SCHEDULED', 'ACTIVE')
+ORDER BY j.id
+FOR UPDATE OF j
 """
 
 ASSIGNMENT = """

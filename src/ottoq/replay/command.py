@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 from rich.console import Console
@@ -18,11 +19,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ottoq import logs
 from ottoq.clock import ScaledClock
 from ottoq.db.databases import create_database
+from ottoq.errors import Invalid
 from ottoq.replay.api import OttoqApi
 from ottoq.replay.driver import SessionsOutcome, replay_sessions
-from ottoq.replay.pacing import Pacer, ScaledPacer, held_clock, start_clock
+from ottoq.replay.pacing import Pacer, ScaledPacer
 from ottoq.replay.plan import plan_sessions
-from ottoq.replay.server import migrate_database, own_ottoq, tick_interval
+from ottoq.replay.server import migrate_database, own_ottoq, replay_clock, tick_interval
 from ottoq.replay.sessions import LONDON, read_sessions, within
 from ottoq.replay.stream import Delivery, StreamOutcome, TracePlan, stream_trace
 from ottoq.replay.trace import TRACE_TZ, read_trace
@@ -32,6 +34,7 @@ from ottoq.web.keys import KEY_FILE
 
 # Simulated time between the clock starting and the first call, so that it is not late.
 LEAD = timedelta(minutes=1)
+T = TypeVar("T")
 
 
 def announce(speed: float) -> timedelta:
@@ -41,12 +44,14 @@ def announce(speed: float) -> timedelta:
 
 @dataclass
 class Target:
-    """The OTTO-Q being driven, a pacer on its clock, and where the replay's data stays."""
+    """The OTTO-Q being driven, a pacer on its clock, and how the replay's times fit that clock:
+    moved by `shift`, each vehicle calling `ahead` of its moment."""
 
     api: OttoqApi
     pacer: Pacer
-    start: Callable[[], None]
     shift: timedelta
+    ahead: timedelta
+    speed: float
     where: str
 
 
@@ -66,24 +71,25 @@ async def run_sessions_replay(
     """Replay a Dundee file's sessions through OTTO-Q and print the KPIs and a chart."""
     console = Console()
     _quiet(settings)
-    source = read_sessions(file, site)
+    source = _readable(lambda: read_sessions(file, site))
     chosen = within(source.sessions, start, days)
     if not chosen:
         raise SystemExit(f"no usable sessions in {file.name} for that period")
     tag = datetime.now().strftime("%m%d%H%M%S")
     began = time.perf_counter()
 
-    origin = chosen[0].plug_in - announce(speed) - LEAD
-    async with open_target(settings, url, dsn, origin, speed, f"replay_{tag}") as target:
-        plan = plan_sessions(chosen, source.site, tag, stalls, target.shift, announce(speed))
+    first = chosen[0].plug_in
+    async with open_target(settings, url, dsn, first, speed, announce, f"replay_{tag}") as target:
+        plan = plan_sessions(chosen, source.site, tag, stalls, target.shift, target.ahead)
         with _progress(console, len(plan.visits), "sessions") as advance:
-            outcome = await replay_sessions(target.api, target.pacer, plan, advance, target.start)
+            outcome = await replay_sessions(target.api, target.pacer, plan, advance)
     wall = time.perf_counter() - began
 
-    lead = _session_rows(file, source.skipped, outcome, speed, wall)
+    lead = _session_rows(file, source.skipped, outcome, target.speed, wall)
     console.print(kpi_table(outcome.report, f"Replay of {source.site}", lead))
     path = chart or settings.data_dir / "reports" / f"replay-sessions-{tag}.png"
-    write_chart(outcome.report, path, f"{source.site}, replayed at {speed:g}x", LONDON.key)
+    title = f"{source.site}, replayed at {target.speed:g}x"
+    write_chart(outcome.report, path, title, LONDON.key)
     console.print(f"chart: {path}\ndata:  {target.where}")
     return outcome
 
@@ -93,13 +99,15 @@ async def open_target(
     settings: Settings,
     url: str | None,
     dsn: str | None,
-    origin: datetime,
+    first: datetime,
     speed: float,
+    ahead: Callable[[float], timedelta],
     label: str,
 ) -> AsyncIterator[Target]:
-    """A running OTTO-Q at `url`, else one of our own on a clock that starts at `origin`."""
+    """A running OTTO-Q at `url` on its own clock, else one of ours on a clock that starts just
+    before `first`, the replay's first moment; `ahead` says how early calls go at a speed."""
     if url:
-        async with _remote(settings, url, origin) as target:
+        async with _remote(settings, url, first, ahead) as target:
             yield target
         return
     assert dsn is not None
@@ -107,28 +115,41 @@ async def open_target(
         # The embedded server: a fresh database per run, left there to inspect.
         dsn = await create_database(dsn, f"ottoq_{label}")
     await migrate_database(dsn)
-    clock = held_clock(origin)
-    run_settings = settings.with_(tick_interval_s=tick_interval(speed), simulator_enabled=False)
-    async with own_ottoq(run_settings, dsn, clock) as http:
+    clock = replay_clock(first - ahead(speed) - LEAD, speed)
+    run_settings = settings.with_(tick_interval_s=tick_interval(speed))
+    log_file = settings.data_dir / "reports" / f"{label}-server.log"
+    async with own_ottoq(run_settings, dsn, clock, log_file) as http:
         yield Target(
             api=OttoqApi(http),
             pacer=ScaledPacer(clock),
-            start=lambda: start_clock(clock, origin, speed),
             shift=timedelta(0),
+            ahead=ahead(speed),
+            speed=speed,
             where=dsn,
         )
 
 
 @contextlib.asynccontextmanager
-async def _remote(settings: Settings, url: str, origin: datetime) -> AsyncIterator[Target]:
+async def _remote(
+    settings: Settings, url: str, first: datetime, ahead: Callable[[float], timedelta]
+) -> AsyncIterator[Target]:
     headers = {"apikey": key} if (key := _service_key(settings)) else {}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60.0) as http:
         api = OttoqApi(http)
         clock = (await api.config())["clock"]
-        now = datetime.fromisoformat(clock["now"])
-        # A mirror of the server's clock; the replay's times move onto it.
-        mirror = ScaledClock(now, time.time(), float(clock["speed"]))
-        yield Target(api, ScaledPacer(mirror), lambda: None, now + LEAD - origin, url)
+        now, speed = datetime.fromisoformat(clock["now"]), float(clock["speed"])
+        # A mirror of the server's clock (its speed, not --speed); the replay moves onto it.
+        mirror = ScaledClock(now, time.time(), speed)
+        shift = now + LEAD + ahead(speed) - first
+        yield Target(api, ScaledPacer(mirror), shift, ahead(speed), speed, url)
+
+
+def _readable(read: Callable[[], T]) -> T:
+    """A file that cannot be read as asked ends the command with the reason, not a traceback."""
+    try:
+        return read()
+    except (Invalid, OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(str(exc)) from exc
 
 
 def _quiet(settings: Settings) -> None:
@@ -194,26 +215,32 @@ async def run_telemetry_replay(
     """Stream a 1 Hz trace as one vehicle's telemetry and say which CHARGE jobs it opened."""
     console = Console()
     _quiet(settings)
-    readings = read_trace(file)
+    readings = _readable(lambda: read_trace(file))
     tag = datetime.now().strftime("%m%d%H%M%S")
     began = time.perf_counter()
 
-    origin = readings[0].at - LEAD
-    async with open_target(settings, url, dsn, origin, speed, f"trace_{tag}") as target:
+    first = readings[0].at
+    async with open_target(settings, url, dsn, first, speed, _at_once, f"trace_{tag}") as target:
         ref = vehicle or f"TWIZY-{tag}"
         plan = TracePlan(tag, ref, readings, target.shift, delivery, existing=vehicle is not None)
         with _progress(console, len(readings), "readings") as advance:
-            outcome = await stream_trace(target.api, target.pacer, plan, advance, target.start)
+            outcome = await stream_trace(target.api, target.pacer, plan, advance)
     wall = time.perf_counter() - began
 
-    lead = _trace_rows(file, outcome, speed, wall)
+    lead = _trace_rows(file, outcome, target.speed, wall)
     console.print(kpi_table(outcome.report, f"Telemetry replay of {file.name}", lead))
     if outcome.report:
         path = chart or settings.data_dir / "reports" / f"replay-telemetry-{tag}.png"
-        write_chart(outcome.report, path, f"{file.name}, streamed at {speed:g}x", TRACE_TZ.key)
+        title = f"{file.name}, streamed at {target.speed:g}x"
+        write_chart(outcome.report, path, title, TRACE_TZ.key)
         console.print(f"chart: {path}")
     console.print(f"data:  {target.where}")
     return outcome
+
+
+def _at_once(speed: float) -> timedelta:
+    """Readings go at their own moment: a trace has nothing to announce ahead."""
+    return timedelta(0)
 
 
 def _trace_rows(file: Path, outcome: StreamOutcome, speed: float, wall: float) -> list[Row]:

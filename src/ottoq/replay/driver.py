@@ -48,13 +48,10 @@ async def replay_sessions(
     pacer: Pacer,
     plan: SessionPlan,
     on_moment: Callable[[int], None] | None = None,
-    start: Callable[[], None] | None = None,
 ) -> SessionsOutcome:
     """Set up the depot, play every plug-in and plug-out at its moment, then read the KPIs."""
     ready = await api.set_up(plan.setup_body())
     depot_id = UUID(str(ready["depot_id"]))
-    if start is not None:
-        start()
 
     stats = DriveStats()
     for at, ends, begins in moments(plan.visits, plan.ahead):

@@ -1,30 +1,37 @@
-"""A replay's own OTTO-Q: the app and its worker in this process, on a free loopback port."""
+"""A replay's own OTTO-Q: `ottoq serve --with-worker` in a child process on a free loopback port.
+
+A process of its own, so that the API and the scheduler do not share a core with the replay
+that drives them. Both read one scaled clock, given to the child as its spec; the clock starts
+a few seconds ahead, once the child is up, so nothing is late when the first event comes.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import socket
-from collections.abc import AsyncIterator, Iterator
+import sys
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
 
 import httpx
-import uvicorn
+import structlog
 
-from ottoq.clock import Clock
+from ottoq.clock import ScaledClock
 from ottoq.db.migrate import migrate
 from ottoq.db.pool import create_pool
 from ottoq.settings import Settings
 
+log = structlog.get_logger()
+
+# Wall seconds between starting the child and its clock reaching the replay's first moment.
+STARTUP_S = 6.0
 _READY_TIMEOUT_S = 60.0
-
-
-class _QuietServer(uvicorn.Server):
-    """Leaves Ctrl-C to the replay, which stops the server itself on the way out."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+_STOP_TIMEOUT_S = 15.0
 
 
 async def migrate_database(dsn: str) -> None:
@@ -37,46 +44,83 @@ async def migrate_database(dsn: str) -> None:
 
 
 def tick_interval(speed: float) -> float:
-    """Real seconds between scheduler ticks: about one simulated minute, within reason."""
-    return min(max(60.0 / max(speed, 1e-9), 0.01), 1.0)
+    """Real seconds between scheduler ticks: a simulated minute, within 0.05 s and 1 s.
+
+    Starts and ends are stamped when they really happened whenever the tick notices them, so a
+    coarser tick at high speed costs only how soon freed stalls are handed on.
+    """
+    return min(max(60.0 / max(speed, 1e-9), 0.05), 1.0)
+
+
+def replay_clock(origin: datetime, speed: float) -> ScaledClock:
+    """A clock that reads `origin` once the child has had time to start."""
+    return ScaledClock(origin, time.time() + STARTUP_S, speed)
 
 
 @contextlib.asynccontextmanager
-async def own_ottoq(settings: Settings, dsn: str, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
-    """Serve OTTO-Q with its worker on `dsn`; yield a client holding a key made for this run."""
-    from ottoq.web.app import create_app
-
-    key = secrets.token_urlsafe(24)
-    run_settings = settings.with_(service_key=key, anon_key=secrets.token_urlsafe(24))
-    app = create_app(run_settings, dsn, clock=clock, run_worker=True)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    # Inherited by accepted connections; without it every small answer waits for a delayed ACK.
-    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = _QuietServer(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
+async def own_ottoq(
+    settings: Settings, dsn: str, clock: ScaledClock, log_file: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Run OTTO-Q on `dsn` and `clock`; yield a client holding a key made for this run."""
+    key, port = secrets.token_urlsafe(24), _free_port()
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as out:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "ottoq", "serve", "--with-worker", "--port", str(port),
+            env=_child_env(settings, dsn, clock, key), stdout=out, stderr=out,
+        )  # fmt: skip
+    log.info("replay.server_started", pid=child.pid, port=port, log=str(log_file))
     try:
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}", headers={"apikey": key}, timeout=60.0
         ) as http:
-            await _until_healthy(http, serving)
+            await _until_healthy(http, child)
             yield http
     finally:
-        server.should_exit = True
-        await serving
-        listener.close()
+        await _stop(child)
 
 
-async def _until_healthy(http: httpx.AsyncClient, serving: asyncio.Task[None]) -> None:
+def _child_env(settings: Settings, dsn: str, clock: ScaledClock, key: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "OTTOQ_DATABASE_URL": dsn,
+        "OTTOQ_CLOCK": clock.spec(),
+        "OTTOQ_TICK_INTERVAL": str(settings.tick_interval_s),
+        "OTTOQ_SERVICE_KEY": key,
+        "OTTOQ_ANON_KEY": secrets.token_urlsafe(24),
+        # The replay's OTTO-Q drives no demo fleet, and says only what went wrong.
+        "OTTOQ_SIMULATOR": "0",
+        "OTTOQ_LOG_LEVEL": "WARNING",
+        "OTTOQ_LOG_FORMAT": "json",
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _until_healthy(http: httpx.AsyncClient, child: asyncio.subprocess.Process) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + _READY_TIMEOUT_S
     while loop.time() < deadline:
-        if serving.done():
-            serving.result()
-            raise RuntimeError("the replay's OTTO-Q stopped while starting")
+        if child.returncode is not None:
+            raise RuntimeError(f"the replay's OTTO-Q exited with {child.returncode}; see its log")
         with contextlib.suppress(httpx.TransportError):
             if (await http.get("/health")).status_code == 200:
                 return
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
     raise TimeoutError("the replay's OTTO-Q did not become healthy in time")
+
+
+async def _stop(child: asyncio.subprocess.Process) -> None:
+    if child.returncode is None:
+        child.terminate()
+        try:
+            await asyncio.wait_for(child.wait(), timeout=_STOP_TIMEOUT_S)
+        except TimeoutError:
+            child.kill()
+            await child.wait()
+    log.info("replay.server_stopped", pid=child.pid, returncode=child.returncode)

@@ -88,14 +88,11 @@ async def stream_trace(
     pacer: Pacer,
     plan: TracePlan,
     on_sent: Callable[[int], None] | None = None,
-    start: Callable[[], None] | None = None,
 ) -> StreamOutcome:
     """Send every reading once its moment has come; say which CHARGE jobs the readings opened."""
     depot_id = None
     if not plan.existing:
         depot_id = UUID(str((await api.set_up(plan.setup_body()))["depot_id"]))
-    if start is not None:
-        start()
 
     outcome = StreamOutcome(plan, depot_id)
     for wave in _waves(plan):

@@ -92,5 +92,6 @@ def _steps(
         axes.step(xs, ys, where="post", label=kind, linewidth=0.9)
     if timeline:
         axes.legend(loc="upper right", fontsize="small")
+    axes.yaxis.get_major_locator().set_params(integer=True)
     axes.set_ylim(bottom=0)
     axes.grid(alpha=0.3)

@@ -47,27 +47,31 @@ async def step(pool: asyncpg.Pool, ctx: Ctx, *, force: bool = False) -> dict[str
 async def advance(pool: asyncpg.Pool, ctx: Ctx, state: SimState, now: datetime) -> dict[str, Any]:
     """Depot trips, arrivals, departures, readings, trips and reservations due by `now`."""
     began = time.perf_counter()
-    key, config = state.key(), state.config
-    counts: dict[str, Any] = {}
-    counts["set_off"] = len(
-        await _fetch(pool, sq.SET_OFF, now, key, *config.travel_minutes, config.no_show_share)
-    )
-    counts["arrived"] = await in_transaction(pool, lambda c: _arrive(c, ctx, now))
-    counts["left_depot"] = len(await _fetch(pool, sq.LEFT_DEPOT, now, key, *config.park_minutes))
+    counts = await _depot(pool, ctx, state, now)
     counts.update(await report_due(pool, ctx, state, now))
-    turned = [
-        r[0]
-        for r in await _fetch(pool, sq.TRIPS, now, key, *config.park_minutes, *config.trip_minutes)
-    ]
-    counts["trips"] = len(turned)
-    counts["status_synced"] = await in_transaction(
-        pool, lambda c: c.fetchval(sq.SYNC_TRIP_STATUS, now, turned)
-    )
+    counts.update(await _trips(pool, state, now))
     counts["reservations"] = await reserve_due(pool, ctx, state, now)
     counts["took_ms"] = round((time.perf_counter() - began) * 1000, 1)
     if any(counts[k] for k in _NOTABLE):
         log.info("simulator.step", **counts)
     return counts
+
+
+async def _depot(pool: asyncpg.Pool, ctx: Ctx, state: SimState, now: datetime) -> dict[str, Any]:
+    """Vehicles set off for their windows, reach the depot, and leave it when it is done."""
+    key, config = state.key(), state.config
+    set_off = await _fetch(pool, sq.SET_OFF, now, key, *config.travel_minutes, config.no_show_share)
+    arrived = await in_transaction(pool, lambda c: _arrive(c, ctx, now))
+    left = await _fetch(pool, sq.LEFT_DEPOT, now, key, *config.park_minutes)
+    return {"set_off": len(set_off), "arrived": arrived, "left_depot": len(left)}
+
+
+async def _trips(pool: asyncpg.Pool, state: SimState, now: datetime) -> dict[str, Any]:
+    """Trips and parking spells that end; the vehicles' status follows."""
+    minutes = (*state.config.park_minutes, *state.config.trip_minutes)
+    turned = [r[0] for r in await _fetch(pool, sq.TRIPS, now, state.key(), *minutes)]
+    synced = await in_transaction(pool, lambda c: c.fetchval(sq.SYNC_TRIP_STATUS, now, turned))
+    return {"trips": len(turned), "status_synced": synced}
 
 
 async def _fetch(pool: asyncpg.Pool, sql: str, *args: object) -> list[Any]:
