@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import statistics
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from ottoq.clock import ScaledClock
 from ottoq.db.databases import create_database
 from ottoq.errors import Invalid
 from ottoq.replay.api import OttoqApi
-from ottoq.replay.driver import SessionsOutcome, replay_sessions
+from ottoq.replay.driver import SessionsOutcome, p95, replay_sessions
 from ottoq.replay.pacing import Pacer, ScaledPacer
 from ottoq.replay.plan import plan_sessions
 from ottoq.replay.server import migrate_database, own_ottoq, replay_clock, tick_interval
@@ -198,6 +199,7 @@ def _session_rows(
         ("stalls at the replay depot", f"{plan.stalls} x 50 kW"),
         ("speed, wall time", f"{speed:g}x, {wall:.0f} s"),
         ("driver lag p95", f"{outcome.stats.lag_p95_s() / 60:.1f} simulated min"),
+        ("API calls of a moment, p50 / p95", _moment_ms(outcome.stats.moment_ms)),
     ]
 
 
@@ -236,6 +238,12 @@ async def run_telemetry_replay(
         console.print(f"chart: {path}")
     console.print(f"data:  {target.where}")
     return outcome
+
+
+def _moment_ms(values: list[float]) -> str:
+    if not values:
+        return "none"
+    return f"{statistics.median(values):.0f} / {p95(values):.0f} ms"
 
 
 def _at_once(speed: float) -> timedelta:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,11 +29,17 @@ class DriveStats:
     refused: Counter[int] = field(default_factory=Counter)
     # How late, in simulated seconds, each moment's calls went out after the moment itself.
     lags_s: list[float] = field(default_factory=list)
+    # Wall milliseconds each moment's calls took, all answered: what keeps the replay behind.
+    moment_ms: list[float] = field(default_factory=list)
 
     def lag_p95_s(self) -> float:
-        if len(self.lags_s) < 2:
-            return max(self.lags_s, default=0.0)
-        return statistics.quantiles(self.lags_s, n=20)[-1]
+        return p95(self.lags_s)
+
+
+def p95(values: list[float]) -> float:
+    if len(values) < 2:
+        return max(values, default=0.0)
+    return statistics.quantiles(values, n=20)[-1]
 
 
 @dataclass
@@ -57,8 +64,10 @@ async def replay_sessions(
     for at, ends, begins in moments(plan.visits, plan.ahead):
         await pacer.until(at)
         stats.lags_s.append((pacer.now() - at).total_seconds())
+        began = time.perf_counter()
         await asyncio.gather(*(api.depart(v.vehicle) for v in ends))
         await asyncio.gather(*(_plug_in(api, plan.tag, depot_id, v, stats) for v in begins))
+        stats.moment_ms.append((time.perf_counter() - began) * 1000)
         if on_moment is not None:
             on_moment(len(begins))
 

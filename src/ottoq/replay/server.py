@@ -1,7 +1,7 @@
-"""A replay's own OTTO-Q: `ottoq serve --with-worker` in a child process on a free loopback port.
+"""A replay's own OTTO-Q: `ottoq serve` and `ottoq worker` as child processes, on a free port.
 
-A process of its own, so that the API and the scheduler do not share a core with the replay
-that drives them. Both read one scaled clock, given to the child as its spec; the clock starts
+Processes of their own, so that the API, the scheduler and the replay that drives them do not
+share one core. Both read one scaled clock, given to the child as its spec; the clock starts
 a few seconds ahead, once the child is up, so nothing is late when the first event comes.
 """
 
@@ -14,9 +14,11 @@ import secrets
 import socket
 import sys
 import time
+from asyncio.subprocess import Process
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 import httpx
 import structlog
@@ -61,23 +63,31 @@ def replay_clock(origin: datetime, speed: float) -> ScaledClock:
 async def own_ottoq(
     settings: Settings, dsn: str, clock: ScaledClock, log_file: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """Run OTTO-Q on `dsn` and `clock`; yield a client holding a key made for this run."""
+    """Run OTTO-Q on `dsn` and `clock`; yield a client holding a key made for this run.
+
+    The API and the worker are two processes, so that answers do not wait behind ticks.
+    """
     key, port = secrets.token_urlsafe(24), _free_port()
+    env = _child_env(settings, dsn, clock, key)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as out:
-        child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "ottoq", "serve", "--with-worker", "--port", str(port),
-            env=_child_env(settings, dsn, clock, key), stdout=out, stderr=out,
-        )  # fmt: skip
-    log.info("replay.server_started", pid=child.pid, port=port, log=str(log_file))
+        api = await _spawn(env, out, "serve", "--port", str(port))
+        worker = await _spawn(env, out, "worker")
+    log.info("replay.server_started", api=api.pid, worker=worker.pid, port=port)
     try:
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}", headers={"apikey": key}, timeout=60.0
         ) as http:
-            await _until_healthy(http, child)
+            await _until_healthy(http, api, worker)
             yield http
     finally:
-        await _stop(child)
+        await asyncio.gather(_stop(api), _stop(worker))
+
+
+async def _spawn(env: dict[str, str], out: IO[bytes], *command: str) -> Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ottoq", *command, env=env, stdout=out, stderr=out
+    )
 
 
 def _child_env(settings: Settings, dsn: str, clock: ScaledClock, key: str) -> dict[str, str]:
@@ -102,12 +112,15 @@ def _free_port() -> int:
         return port
 
 
-async def _until_healthy(http: httpx.AsyncClient, child: asyncio.subprocess.Process) -> None:
+async def _until_healthy(http: httpx.AsyncClient, *children: Process) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + _READY_TIMEOUT_S
     while loop.time() < deadline:
-        if child.returncode is not None:
-            raise RuntimeError(f"the replay's OTTO-Q exited with {child.returncode}; see its log")
+        for child in children:
+            if child.returncode is not None:
+                raise RuntimeError(
+                    f"the replay's OTTO-Q exited with {child.returncode}; see its log"
+                )
         with contextlib.suppress(httpx.TransportError):
             if (await http.get("/health")).status_code == 200:
                 return
@@ -115,7 +128,7 @@ async def _until_healthy(http: httpx.AsyncClient, child: asyncio.subprocess.Proc
     raise TimeoutError("the replay's OTTO-Q did not become healthy in time")
 
 
-async def _stop(child: asyncio.subprocess.Process) -> None:
+async def _stop(child: Process) -> None:
     if child.returncode is None:
         child.terminate()
         try:
