@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from bench import queue_replay
 from bench.queue_quality import Session, fcfs_starts
@@ -33,6 +35,37 @@ def test_the_optimum_serves_short_stays_first_and_proves_it() -> None:
     assert best.proven
     assert best.total_wait == min(_total(QUEUE, order) for order in _orders())
     assert best.total_wait == 11
+
+
+def test_the_optimum_fits_on_the_stalls_and_lies_between_its_bound_and_fcfs() -> None:
+    pytest.importorskip("ortools")
+    from bench.queue_optimum import solve
+
+    rng = random.Random(2)
+    arrivals = sorted(rng.randrange(0, 1500) for _ in range(40))
+    sessions = [Session(f"u{n}", a, rng.randrange(5, 60)) for n, a in enumerate(arrivals)]
+    # One stay far longer than the rest, as the real week has: its stretch's best schedule holds
+    # it back into later stretches, which must be solved again around it.
+    sessions[5] = Session("long", sessions[5].arrival, 400)
+    fcfs = fcfs_starts(sessions, 2)
+
+    best = solve(sessions, 2, 2.0, fcfs)
+
+    assert best.collisions > 0
+    assert all(start >= s.arrival for start, s in zip(best.starts, sessions, strict=True))
+    assert _most_at_once(sessions, best.starts) <= 2
+    fcfs_wait = sum(f - s.arrival for f, s in zip(fcfs, sessions, strict=True))
+    assert best.bound <= best.total_wait <= fcfs_wait
+
+
+def _most_at_once(sessions: list[Session], starts: list[int]) -> int:
+    ends = [(start + s.service, -1) for start, s in zip(starts, sessions, strict=True)]
+    moments = sorted([(start, 1) for start in starts] + ends)
+    taken = most = 0
+    for _, change in moments:
+        taken += change
+        most = max(most, taken)
+    return most
 
 
 def _orders() -> list[list[int]]:
