@@ -237,11 +237,11 @@ def _method(r: dict[str, Any]) -> list[str]:
         "",
         "FCFS gives each arrival, in order, the stall that frees first. The optimum minimises "
         "total wait with CP-SAT (interval per session, start ≥ arrival, cumulative of capacity "
-        "= stalls, whole minutes), knowing every arrival and dwell in advance; the week is cut "
-        "where FCFS has every stall idle and nobody waiting, each busy stretch is solved on its "
-        "(again, around the stay, where an earlier one's schedule ran into it), and the "
-        "stretches' lower bounds, CP-SAT's or a time-indexed LP relaxation's (GLOP), whichever "
-        "is higher, add up to the bound shown. One replay: the "
-        "engine and FCFS rows repeat exactly, the optimum's may move a little with CP-SAT's "
-        "time limit.",
+        "= stalls, whole minutes), knowing every arrival and dwell in advance. The week is cut "
+        "where FCFS has every stall idle and nobody waiting; each busy stretch is solved on its "
+        "own, and again around a long stay that an earlier stretch's schedule holds back into "
+        "it. The bound adds up the stretches' lower bounds, each CP-SAT's or a time-indexed LP "
+        "relaxation's (GLOP), whichever is higher. One replay: the engine and FCFS rows repeat "
+        "exactly; the optimum's moves by a minute or so between runs, as CP-SAT's search "
+        "depends on timing.",
     ]

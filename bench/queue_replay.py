@@ -5,6 +5,10 @@ arrival) followed by an arrival; each vehicle departs once its real dwell has pa
 job really started; the scheduler ticks at every such moment and at every moment the engine
 itself has pending (a window opening, a stall's reservation lead, a job's estimated end), so its
 timed transitions happen when they should without a fixed step.
+
+The engine ends a job on its estimate even while the vehicle is still there, and may then start
+the next job on the same stall. The replay keeps to the physical stall: that next vehicle plugs
+in only when the one before has left, its wait counts to then, and each such case is counted.
 """
 
 from __future__ import annotations
@@ -75,7 +79,7 @@ class EngineResult:
 
 @dataclass
 class Stay:
-    """A vehicle physically on a stall: from its job's start until it really leaves."""
+    """A vehicle physically on a stall: from plugging in until it really leaves."""
 
     session: int
     vehicle: str
