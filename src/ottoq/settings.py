@@ -16,6 +16,16 @@ def _flag(name: str, default: bool) -> bool:
     return _env(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
 
 
+def _maybe_flag(name: str) -> bool | None:
+    return _flag(name, False) if f"OTTOQ_{name}" in os.environ else None
+
+
+def _range(text: str) -> tuple[float, float]:
+    low, _, high = text.partition("-")
+    bounds = (float(low), float(high or low))
+    return (min(bounds), max(bounds))
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
@@ -43,6 +53,13 @@ class Settings:
     webhook_timeout_s: float = 10.0
     # `ottoq worker` serves its own /metrics on this port when it is not 0.
     worker_metrics_port: int = 0
+    # The simulator's loop in the worker; a replay's own OTTO-Q runs without it.
+    simulator_enabled: bool = True
+    # Set by `ottoq up`: True starts the demo fleet, False stops it, None leaves it as it was.
+    simulator_autostart: bool | None = None
+    simulator_tick_s: float = 1.0
+    # The simulator resets itself after a random draw from this range, in simulated minutes.
+    simulator_reset_minutes: tuple[float, float] = (5.0, 10.0)
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -68,6 +85,10 @@ class Settings:
             webhooks_allow_private=_flag("WEBHOOKS_ALLOW_PRIVATE", False),
             webhook_timeout_s=float(_env("WEBHOOK_TIMEOUT", "10")),
             worker_metrics_port=int(_env("WORKER_METRICS_PORT", "0")),
+            simulator_enabled=_flag("SIMULATOR", True),
+            simulator_autostart=_maybe_flag("SIMULATOR_AUTOSTART"),
+            simulator_tick_s=float(_env("SIMULATOR_TICK", "1.0")),
+            simulator_reset_minutes=_range(_env("SIMULATOR_RESET_MINUTES", "5-10")),
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -10,6 +10,7 @@ import structlog
 
 from ottoq.context import Ctx
 from ottoq.jobs.scheduler import tick
+from ottoq.simulator.loop import run_simulator_loop
 from ottoq.webhooks.delivery import run_delivery_loop
 
 log = structlog.get_logger()
@@ -23,6 +24,7 @@ async def run_worker_loops(pool: asyncpg.Pool, ctx: Ctx, stop: asyncio.Event) ->
     async with asyncio.TaskGroup() as loops:
         loops.create_task(run_scheduler_loop(pool, ctx, stop))
         loops.create_task(run_delivery_loop(pool, ctx, stop))
+        loops.create_task(run_simulator_loop(pool, ctx, stop))
 
 
 async def run_scheduler_loop(pool: asyncpg.Pool, ctx: Ctx, stop: asyncio.Event) -> None:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
+from ottoq.jobs.queries import stall_taken
 from ottoq.states import VEHICLE
 
 VEHICLE_BY_REF = """
@@ -94,6 +95,14 @@ UPDATE ottoq_jobs SET arrived_at = $3, updated_at = $3
 WHERE vehicle_id = $1 AND ($2::uuid IS NULL OR depot_id = $2)
   AND state IN ('PENDING', 'SCHEDULED') AND arrived_at IS NULL
 RETURNING id, depot_id
+"""
+
+# A leaving vehicle's open jobs; `stall_taken` when another job holds the same resource.
+OPEN_JOBS_OF_LEAVING = f"""
+SELECT j.id, j.state, j.resource_id, j.scheduled_start_at, j.arrived_at,
+       {stall_taken("$2")} AS stall_taken
+FROM ottoq_jobs j
+WHERE j.vehicle_id = $1 AND j.state IN ('PENDING', 'SCHEDULED', 'ACTIVE')
 """
 
 ASSIGNMENT = """

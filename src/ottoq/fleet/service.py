@@ -19,7 +19,6 @@ from ottoq.jobs import queries as jq
 from ottoq.jobs.maintenance import check_odometer_rules
 from ottoq.jobs.service import JobRequest, describe_job, request_job
 from ottoq.network.queries import find_depot
-from ottoq.states import OPEN_JOB_STATES
 
 log = structlog.get_logger()
 
@@ -198,26 +197,11 @@ async def depart(conn: asyncpg.Connection, ctx: Ctx, vehicle_ref: str) -> dict[s
         raise NotFound(f"vehicle {vehicle_ref} not found")
     now = ctx.now()
     finished, resources = [], []
-    for job in await conn.fetch(
-        "SELECT id, state, resource_id FROM ottoq_jobs WHERE vehicle_id = $1"
-        " AND state = ANY($2::ottoq_job_state[])",
-        vehicle["id"],
-        list(OPEN_JOB_STATES),
-    ):
-        if job["state"] == "ACTIVE":
-            done = await jq.guarded(
-                conn, jq.COMPLETE_JOB_NOW, job["id"], now, ["ACTIVE"], "JOB_COMPLETED"
-            )
-        else:
-            done = await jq.guarded(
-                conn,
-                jq.CANCEL_JOB,
-                job["id"],
-                now,
-                ["PENDING", "SCHEDULED"],
-                "JOB_CANCELLED",
-                "vehicle left",
-            )
+    leaving = await conn.fetch(
+        fq.OPEN_JOBS_OF_LEAVING, vehicle["id"], ctx.settings.arrival_required
+    )
+    for job in leaving:
+        done = await _end_on_departure(conn, ctx, dict(job), now)
         if done is not None:
             finished.append(done["id"])
             resources.append(job["resource_id"])
@@ -239,6 +223,36 @@ async def depart(conn: asyncpg.Connection, ctx: Ctx, vehicle_ref: str) -> dict[s
         "job_ids": finished,
         "status": await _status(conn, vehicle["id"]),
     }
+
+
+async def _end_on_departure(
+    conn: asyncpg.Connection, ctx: Ctx, job: dict[str, Any], now: datetime
+) -> dict[str, Any] | None:
+    """Complete what was being served, cancel what never started."""
+    state = job["state"]
+    if state == "SCHEDULED" and _was_started(ctx, job, now):
+        # Its window opened with the vehicle there: it was served even if no tick has noticed yet,
+        # so it is stamped ACTIVE as the tick would have done rather than cancelled.
+        started = await jq.guarded(conn, jq.ACTIVATE_JOB, job["id"], now, [state], "JOB_ACTIVE")
+        state = "ACTIVE" if started is not None else state
+    if state == "ACTIVE":
+        return await jq.guarded(
+            conn, jq.COMPLETE_ON_DEPARTURE, job["id"], now, ["ACTIVE"], "JOB_COMPLETED"
+        )
+    return await jq.guarded(
+        conn,
+        jq.CANCEL_JOB,
+        job["id"],
+        now,
+        ["PENDING", "SCHEDULED"],
+        "JOB_CANCELLED",
+        "vehicle left",
+    )
+
+
+def _was_started(ctx: Ctx, job: dict[str, Any], now: datetime) -> bool:
+    there = job["arrived_at"] is not None or not ctx.settings.arrival_required
+    return there and job["scheduled_start_at"] <= now and not job["stall_taken"]
 
 
 async def _status(conn: asyncpg.Connection, vehicle_id: UUID) -> str:

@@ -24,6 +24,8 @@ class DurationInput:
     power_kw: float
     depot_config: dict[str, Any]
     seed_key: str
+    # How long the requester means to stay (metadata.duration_minutes), e.g. a replayed session.
+    planned_minutes: float | None = None
 
 
 def bounds(job_type: str, depot_config: dict[str, Any]) -> tuple[float, float]:
@@ -34,8 +36,10 @@ def bounds(job_type: str, depot_config: dict[str, Any]) -> tuple[float, float]:
 
 
 def job_duration(spec: DurationInput, seed: int) -> timedelta:
-    """Charging time from battery size when known, else a repeatable draw within the bounds."""
+    """The planned stay, else charging time from battery size, else a repeatable draw; bounded."""
     low, high = bounds(spec.job_type, spec.depot_config)
+    if spec.planned_minutes is not None:
+        return timedelta(minutes=min(max(spec.planned_minutes, low), high))
     if spec.job_type == "CHARGE" and spec.battery_kwh and spec.soc is not None:
         energy = max(spec.target_soc - spec.soc, 0.0) * spec.battery_kwh
         minutes = energy / (spec.power_kw * CHARGE_EFFICIENCY) * 60

@@ -66,7 +66,30 @@ CANCEL_JOB = guarded_job_update(
     "state = 'CANCELLED', completed_at = $2,"
     " metadata_jsonb = j.metadata_jsonb || jsonb_build_object('cancel_reason', $5::text)"
 )
-COMPLETE_JOB_NOW = guarded_job_update("state = 'COMPLETED', completed_at = $2")
+# The vehicle left: the work ended then, or at its planned end if that came first, which is
+# the moment a tick would have stamped, so the record does not depend on which one came first.
+COMPLETE_ON_DEPARTURE = guarded_job_update(
+    "state = 'COMPLETED',"
+    " completed_at = least($2, j.started_at + make_interval(secs => j.duration_seconds))"
+)
+# When job j can really have started: its window opened, its vehicle was there, and whatever
+# ran on the resource before it had ended (a late start runs past its window).
+START_STAMP = """greatest(j.scheduled_start_at, j.arrived_at,
+    (SELECT max(p.completed_at) FROM ottoq_jobs p
+     WHERE p.resource_id = j.resource_id AND p.id <> j.id AND p.started_at IS NOT NULL))"""
+
+
+def stall_taken(arrival_required: str) -> str:
+    """SQL: job j's resource is held, by a job running there or by one due there before j."""
+    return f"""EXISTS (SELECT 1 FROM ottoq_jobs o
+        WHERE o.resource_id = j.resource_id AND o.id <> j.id
+          AND (o.state = 'ACTIVE'
+               OR (o.state = 'SCHEDULED' AND o.scheduled_start_at < j.scheduled_start_at
+                   AND (o.arrived_at IS NOT NULL OR NOT {arrival_required}))))"""
+
+
+# Stamped like the tick's activation: from the moment the job could really start.
+ACTIVATE_JOB = guarded_job_update(f"state = 'ACTIVE', started_at = {START_STAMP}")
 BUMP_JOB = guarded_job_update(
     "state = 'PENDING', resource_id = NULL, scheduled_start_at = NULL, scheduled_end_at = NULL"
 )

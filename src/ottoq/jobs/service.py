@@ -18,6 +18,7 @@ from ottoq.fleet.queries import find_vehicle, settle_vehicles
 from ottoq.jobs import queries as q
 from ottoq.jobs.booking import find_window, place
 from ottoq.jobs.durations import DEFAULT_POWER_KW, DEFAULT_TARGET_SOC, DurationInput, job_duration
+from ottoq.jobs.forecast import predicted_start
 from ottoq.jobs.priority import priority_key
 from ottoq.network.queries import city_depots, find_depot
 from ottoq.states import JOB, JOB_TYPE_RESOURCE, JOB_TYPES, OPEN_JOB_STATES
@@ -185,8 +186,18 @@ def _duration(
         power_kw=float(config.get("charge_power_kw", DEFAULT_POWER_KW)),
         depot_config=config,
         seed_key=f"{vehicle['external_ref']}:{req.job_type}:{now.isoformat()}",
+        planned_minutes=_planned_minutes(req.metadata),
     )
     return job_duration(spec, ctx.settings.seed)
+
+
+def _planned_minutes(metadata: dict[str, Any]) -> float | None:
+    raw = metadata.get("duration_minutes")
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 < raw < float("inf"):
+        raise Invalid("metadata.duration_minutes must be a positive number of minutes")
+    return float(raw)
 
 
 def _ready_by(metadata: dict[str, Any]) -> datetime | None:
@@ -251,12 +262,13 @@ async def _predicted_start(
     rows = await conn.fetch(
         q.RESOURCE_FREE_AT, job["depot_id"], JOB_TYPE_RESOURCE[job["job_type"]], now
     )
-    free = sorted(max(r["free_at"], now, job["requested_start_at"]) for r in rows)
-    if not free:
-        return None
-    # Jobs ahead take the stalls in turn as they free up, each for about this job's length.
-    rounds, slot = divmod(position - 1, len(free))
-    return free[slot] + rounds * timedelta(seconds=job["duration_seconds"])
+    return predicted_start(
+        (r["free_at"] for r in rows),
+        now,
+        job["requested_start_at"],
+        position,
+        timedelta(seconds=job["duration_seconds"]),
+    )
 
 
 async def cancel_job(

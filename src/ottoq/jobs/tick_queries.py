@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ottoq.jobs.queries import JOB_EVENT_PAYLOAD
+from ottoq.jobs.queries import JOB_EVENT_PAYLOAD, START_STAMP, stall_taken
 
 
 def bulk_job_update(select_due: str, set_clause: str) -> str:
@@ -42,13 +42,15 @@ COMPLETE_DONE = bulk_job_update(
 )
 
 # The window opened and the vehicle is there (or the fleet reports no arrivals). The job is
-# stamped with the moment it could really start, not the moment the tick noticed.
+# stamped with the moment it could really start, not the moment the tick noticed. One job at a
+# time on a resource: while one runs (past its window, it started late) or an earlier booking is
+# due too, the next waits for a later tick, by which time an overrun has moved it.
 ACTIVATE_DUE = bulk_job_update(
-    """SELECT id FROM ottoq_jobs
+    f"""SELECT id FROM ottoq_jobs j
        WHERE state = 'SCHEDULED' AND scheduled_start_at <= $1
-         AND (arrived_at IS NOT NULL OR NOT $3)
+         AND (arrived_at IS NOT NULL OR NOT $3) AND NOT {stall_taken("$3")}
        ORDER BY scheduled_start_at LIMIT $4""",
-    "state = 'ACTIVE', started_at = greatest(j.scheduled_start_at, j.arrived_at)",
+    f"state = 'ACTIVE', started_at = {START_STAMP}",
 )
 
 CHARGED_VEHICLES = """

@@ -1,0 +1,1 @@
+"""What a run did to its depots: KPIs by SQL, a table for people and a chart of the day."""

@@ -1,0 +1,1 @@
+"""The simulator: a living demo fleet, and simulated networks, driven through the engine."""
