@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import asyncpg
 import pytest
 from bench import queue_replay
 from bench.queue_quality import Session, fcfs_starts
@@ -89,6 +90,18 @@ async def test_the_engine_replays_a_queue_as_fcfs_when_no_estimate_is_short(db_d
 
     assert result.waits == [0.0, 8.0, 12.0]
     assert (result.conflicts, result.overruns, result.unserved) == (0, 0, 0)
+
+
+async def test_stays_stated_in_the_requests_become_the_windows(db_dsn: str) -> None:
+    result = await queue_replay.replay(db_dsn, QUEUE, 1, estimate_min=20, told=True)
+
+    assert result.waits == [0.0, 8.0, 12.0]
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        lengths = await conn.fetch("SELECT duration_seconds FROM ottoq_jobs ORDER BY created_at")
+    finally:
+        await conn.close()
+    assert [r[0] / 60 for r in lengths] == [10, 5, 1]
 
 
 async def test_a_stay_past_the_estimate_blocks_the_next_vehicle(db_dsn: str) -> None:
