@@ -5,6 +5,10 @@ arrival) followed by an arrival; each vehicle departs once its real dwell has pa
 job really started; the scheduler ticks at every such moment and at every moment the engine
 itself has pending (a window opening, a stall's reservation lead, a job's estimated end), so its
 timed transitions happen when they should without a fixed step.
+
+The engine ends a job on its estimate even while the vehicle is still there, and may then start
+the next job on the same stall. The replay keeps to the physical stall: that next vehicle plugs
+in only when the one before has left, its wait counts to then, and each such case is counted.
 """
 
 from __future__ import annotations
@@ -75,7 +79,7 @@ class EngineResult:
 
 @dataclass
 class Stay:
-    """A vehicle physically on a stall: from its job's start until it really leaves."""
+    """A vehicle physically on a stall: from plugging in until it really leaves."""
 
     session: int
     vehicle: str
@@ -92,6 +96,8 @@ class Replay:
     depot_id: UUID
     city_id: UUID
     sessions: list[Session]
+    # Each request says how long its vehicle will stay (metadata.duration_minutes).
+    told: bool = False
     result: EngineResult = field(default_factory=EngineResult)
     fleet: dict[str, list[str]] = field(default_factory=dict)
     busy: set[str] = field(default_factory=set)
@@ -132,13 +138,15 @@ class Replay:
         return min(candidates) if candidates else None
 
     async def _arrive(self, index: int) -> None:
-        vehicle = await self._free_vehicle(self.sessions[index].user)
+        session = self.sessions[index]
+        vehicle = await self._free_vehicle(session.user)
         now = self.clock.now()
         request = JobRequest(
             vehicle_ref=vehicle,
             job_type="CHARGE",
             preferred_depot_id=self.depot_id,
             earliest_start_at=now,
+            metadata={"duration_minutes": session.service} if self.told else {},
         )
         async with self.pool.acquire() as conn, conn.transaction():
             outcome = await request_job(conn, self.ctx, request)
@@ -213,8 +221,12 @@ def _vehicle_row(ref: str, city_id: UUID, depot_id: UUID) -> tuple[object, ...]:
 
 
 async def _build_depot(
-    conn: asyncpg.Connection, stalls: int, estimate_min: int
+    conn: asyncpg.Connection, stalls: int, estimate_min: int, told: bool
 ) -> tuple[UUID, UUID]:
+    # Spread 0: every job gets the estimate itself, none a random draw below it. A stay that
+    # requests state may take anything from 1 minute to the estimate.
+    low = 1 if told else estimate_min
+    durations = [(low + estimate_min) / 2, (estimate_min - low) / 2]
     city_id, depot_id = stable_id("city", "Dundee"), stable_id("depot", "Lochee Charging Hub")
     await conn.execute(
         "INSERT INTO ottoq_cities (id, name, tz) VALUES ($1, 'Dundee', 'Europe/London')", city_id
@@ -224,8 +236,7 @@ async def _build_depot(
         " VALUES ($1, $2, 'Lochee Charging Hub', 'Lochee, Dundee', $3)",
         depot_id,
         city_id,
-        # Spread 0: every job gets the estimate itself, none a random draw below it.
-        {"durations": {"CHARGE": [estimate_min, 0]}, "charge_power_kw": 50.0},
+        {"durations": {"CHARGE": durations}, "charge_power_kw": 50.0},
     )
     await insert_resources(
         conn, resource_rows(city_id, depot_id, 50.0, charge_stalls=stalls, detail_stalls=0, bays=0)
@@ -233,14 +244,19 @@ async def _build_depot(
     return city_id, depot_id
 
 
-async def replay(url: str, sessions: list[Session], stalls: int, estimate_min: int) -> EngineResult:
-    """Run the sessions through the engine at a fresh depot of `stalls` charge stalls."""
+async def replay(
+    url: str, sessions: list[Session], stalls: int, estimate_min: int, *, told: bool = False
+) -> EngineResult:
+    """Run the sessions through the engine at a fresh depot of `stalls` charge stalls.
+
+    Jobs last `estimate_min`; when `told`, each request states its real stay instead, up to that.
+    """
     pool = await create_pool(url, min_size=1, max_size=2)
     try:
         async with pool.acquire() as conn:
-            city_id, depot_id = await _build_depot(conn, stalls, estimate_min)
+            city_id, depot_id = await _build_depot(conn, stalls, estimate_min, told)
         clock = ManualClock(_at(sessions[0].arrival))
         ctx = Ctx(Settings(clock="manual"), clock)
-        return await Replay(pool, ctx, clock, depot_id, city_id, sessions).run()
+        return await Replay(pool, ctx, clock, depot_id, city_id, sessions, told).run()
     finally:
         await pool.close()
