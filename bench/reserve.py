@@ -152,10 +152,18 @@ def pgbench_run(pgbench: str, dsn: str, clients: int, seconds: float) -> Run:
     Path(script.name).unlink()
     if out.returncode != 0:
         raise RuntimeError(f"pgbench failed: {out.stderr[-2000:]}")
-    tps = float(re.search(r"tps = ([\d.]+)", out.stdout).group(1))  # type: ignore[union-attr]
-    average = float(re.search(r"latency average = ([\d.]+) ms", out.stdout).group(1))  # type: ignore[union-attr]
+    tps = _figure(r"tps = ([\d.]+)", out.stdout)
+    average = _figure(r"latency average = ([\d.]+) ms", out.stdout)
     failed = re.search(r"number of failed transactions: (\d+)", out.stdout)
     return Run(tps, average, float("nan"), int(failed.group(1)) if failed else 0)
+
+
+def _figure(pattern: str, text: str) -> float:
+    """A number pgbench printed; its absence means pgbench's output changed."""
+    match = re.search(pattern, text)
+    if match is None:
+        raise RuntimeError(f"pgbench printed no {pattern!r}: {text[-500:]}")
+    return float(match.group(1))
 
 
 async def double_bookings(dsn: str) -> int:
