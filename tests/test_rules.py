@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ottoq.errors import Invalid
@@ -33,6 +33,8 @@ windows = st.lists(st.tuples(st.integers(0, 600), st.integers(1, 120)), max_size
 
 
 @given(windows, st.integers(0, 600), st.integers(1, 120))
+# The machine is shared: a slow example is not a wrong one.
+@settings(deadline=None)
 def test_earliest_fit_never_overlaps_and_is_earliest(
     raw: list[tuple[int, int]], start: int, length: int
 ) -> None:
