@@ -46,7 +46,8 @@ WITH spans AS (
 ), steps AS (
     SELECT kind, t0 AS at, 1 AS delta FROM spans WHERE t1 > t0
     UNION ALL
-    SELECT kind, t1, -1 FROM spans WHERE t1 > t0
+    -- Still going when the period ends: no step down at its end.
+    SELECT kind, t1, -1 FROM spans WHERE t1 > t0 AND t1 < $3
 )
 SELECT kind, at, sum(sum(delta)) OVER (PARTITION BY kind ORDER BY at)::int AS level
 FROM steps
@@ -65,7 +66,8 @@ WITH spans AS (
 ), steps AS (
     SELECT kind, t0 AS at, 1 AS delta FROM spans WHERE t1 > t0
     UNION ALL
-    SELECT kind, t1, -1 FROM spans WHERE t1 > t0
+    -- Still going when the period ends: no step down at its end.
+    SELECT kind, t1, -1 FROM spans WHERE t1 > t0 AND t1 < $3
 )
 SELECT kind, at, sum(sum(delta)) OVER (PARTITION BY kind ORDER BY at)::int AS level
 FROM steps
