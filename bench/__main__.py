@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from bench import http_floor, reserve, scheduler, telemetry
+from bench import http_floor, queue_quality, realtime, reserve, scheduler, telemetry
 from bench.harness import (
     ROOT,
     Sizes,
@@ -29,7 +29,10 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, figures not judged")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument(
-        "--only", nargs="*", default=None, help="reserve, http, telemetry, scheduler"
+        "--only",
+        nargs="*",
+        default=None,
+        help="reserve, http, telemetry, scheduler, realtime, queue",
     )
     args = parser.parse_args()
     sizes = Sizes.pick(args.smoke)
@@ -40,7 +43,7 @@ def main() -> None:
 
 
 def run_all(sizes: Sizes, only: set[str] | None) -> dict[str, Any]:
-    wanted = only or {"reserve", "http", "telemetry", "scheduler"}
+    wanted = only or {"reserve", "http", "telemetry", "scheduler", "realtime", "queue"}
     results: dict[str, Any] = {"machine": machine()}
     with server_dsn() as dsn:
         results["postgres"] = asyncio.run(server_version(dsn))
@@ -57,6 +60,11 @@ def run_all(sizes: Sizes, only: set[str] | None) -> dict[str, Any]:
                     results["telemetry"] = telemetry.measure(ottoq, url, sizes)
         if "scheduler" in wanted:
             results["scheduler"] = scheduler.measure(dsn, sizes)
+        if "realtime" in wanted:
+            url = asyncio.run(fresh_database(dsn, "ottoq_bench_realtime"))
+            results["realtime"] = realtime.measure(url, smoke=sizes.repeats == 1)
+        if "queue" in wanted:
+            results["queue"] = queue_quality.measure(dsn, sizes)
     return results
 
 
@@ -87,6 +95,8 @@ def render(results: dict[str, Any], sizes: Sizes, smoke: bool) -> str:
         ("http", _http),
         ("telemetry", _telemetry),
         ("scheduler", _scheduler),
+        ("realtime", realtime.section),
+        ("queue", queue_quality.section),
     ):
         if name in results:
             lines += [*section(results[name]), ""]

@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,9 +18,9 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from ottoq.db.embedded import start_embedded
+from ottoq.db.embedded import temporary_server
 from ottoq.db.migrate import migrate
-from ottoq.db.pool import _init_connection
+from ottoq.db.pool import _init_connection, database_url
 from ottoq.network.seed import seed_demo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,15 +35,30 @@ class Sizes:
     vehicles_large: int
     finished_jobs: int
     transitions: int
+    # Queue quality: days of the Dundee week replayed, and CP-SAT's time limit for the optimum.
+    queue_days: int
+    queue_solve_s: float
 
     @classmethod
     def pick(cls, smoke: bool) -> Sizes:
         if smoke:
             return cls(
-                seconds=1.0, repeats=1, vehicles_large=2_000, finished_jobs=5_000, transitions=20
+                seconds=1.0,
+                repeats=1,
+                vehicles_large=2_000,
+                finished_jobs=5_000,
+                transitions=20,
+                queue_days=1,
+                queue_solve_s=5.0,
             )
         return cls(
-            seconds=8.0, repeats=3, vehicles_large=100_000, finished_jobs=1_000_000, transitions=200
+            seconds=8.0,
+            repeats=3,
+            vehicles_large=100_000,
+            finished_jobs=1_000_000,
+            transitions=200,
+            queue_days=7,
+            queue_solve_s=60.0,
         )
 
 
@@ -74,21 +87,8 @@ def server_dsn() -> Iterator[str]:
     if configured:
         yield configured
         return
-    folder = tempfile.mkdtemp(prefix="ottoq-bench-")
-    os.chmod(folder, 0o755)
-    server, dsn = start_embedded(Path(folder))
-    try:
+    with temporary_server("ottoq-bench-") as dsn:
         yield dsn
-    finally:
-        server.cleanup()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def database_url(dsn: str, name: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(dsn)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
 
 async def fresh_database(dsn: str, name: str, *, seed: bool = True) -> str:

@@ -93,16 +93,14 @@ async def ottoq_run(url: str, pairs: list[tuple[str, str]], clients: int, second
         nonlocal errors
         while time.monotonic() < deadline:
             started = time.perf_counter()
-            booked = await client.post(
-                "/functions/v1/ottoq-jobs-request",
-                json={"vehicle_id": ref, "job_type": "CHARGE", "preferred_depot_id": depot},
-            )
-            if booked.status_code != 201:
+            try:
+                done = await _cycle(client, ref, depot)
+            except httpx.TransportError:
+                # A dropped connection is the run's failure to report, not the benchmark's end.
+                done = False
+            if not done:
                 errors += 1
                 continue
-            job_id = booked.json()["job"]["id"]
-            released = await client.post(f"/functions/v1/ottoq-jobs-cancel/{job_id}")
-            errors += released.status_code != 200
             latencies.append((time.perf_counter() - started) * 1000)
 
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
@@ -112,6 +110,19 @@ async def ottoq_run(url: str, pairs: list[tuple[str, str]], clients: int, second
     return Run(
         len(latencies) / elapsed, percentile(latencies, 0.5), percentile(latencies, 0.99), errors
     )
+
+
+async def _cycle(client: httpx.AsyncClient, ref: str, depot: str) -> bool:
+    """Book a stall for the vehicle, then release it; True when both calls succeeded."""
+    booked = await client.post(
+        "/functions/v1/ottoq-jobs-request",
+        json={"vehicle_id": ref, "job_type": "CHARGE", "preferred_depot_id": depot},
+    )
+    if booked.status_code != 201:
+        return False
+    job_id = booked.json()["job"]["id"]
+    released = await client.post(f"/functions/v1/ottoq-jobs-cancel/{job_id}")
+    return released.status_code == 200
 
 
 def pgbench_run(pgbench: str, dsn: str, clients: int, seconds: float) -> Run:
@@ -141,10 +152,18 @@ def pgbench_run(pgbench: str, dsn: str, clients: int, seconds: float) -> Run:
     Path(script.name).unlink()
     if out.returncode != 0:
         raise RuntimeError(f"pgbench failed: {out.stderr[-2000:]}")
-    tps = float(re.search(r"tps = ([\d.]+)", out.stdout).group(1))  # type: ignore[union-attr]
-    average = float(re.search(r"latency average = ([\d.]+) ms", out.stdout).group(1))  # type: ignore[union-attr]
+    tps = _figure(r"tps = ([\d.]+)", out.stdout)
+    average = _figure(r"latency average = ([\d.]+) ms", out.stdout)
     failed = re.search(r"number of failed transactions: (\d+)", out.stdout)
     return Run(tps, average, float("nan"), int(failed.group(1)) if failed else 0)
+
+
+def _figure(pattern: str, text: str) -> float:
+    """A number pgbench printed; its absence means pgbench's output changed."""
+    match = re.search(pattern, text)
+    if match is None:
+        raise RuntimeError(f"pgbench printed no {pattern!r}: {text[-500:]}")
+    return float(match.group(1))
 
 
 async def double_bookings(dsn: str) -> int:

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -21,8 +18,9 @@ from litestar.testing import AsyncTestClient
 
 from ottoq.clock import ManualClock
 from ottoq.context import Ctx
+from ottoq.db.embedded import temporary_server
 from ottoq.db.migrate import migrate
-from ottoq.db.pool import create_pool
+from ottoq.db.pool import create_pool, database_url
 from ottoq.network.seed import seed_demo
 from ottoq.settings import Settings
 from ottoq.web.app import create_app
@@ -30,10 +28,7 @@ from ottoq.web.app import create_app
 START = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
 
 
-def with_database(dsn: str, name: str) -> str:
-    """The same server, another database."""
-    parts = urlsplit(dsn)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+with_database = database_url
 
 
 @pytest.fixture(scope="session")
@@ -42,15 +37,8 @@ def server_dsn() -> Iterator[str]:
     if configured:
         yield configured
         return
-    from ottoq.db.embedded import start_embedded
-
-    with tempfile.TemporaryDirectory(prefix="ottoq-test-pg-") as folder:
-        os.chmod(folder, 0o755)
-        server, dsn = start_embedded(Path(folder))
-        try:
-            yield dsn
-        finally:
-            server.cleanup()
+    with temporary_server("ottoq-test-pg-") as dsn:
+        yield dsn
 
 
 async def _admin(dsn: str, *statements: str) -> None:

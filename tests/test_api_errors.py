@@ -172,3 +172,31 @@ async def test_health_and_openapi(client: AsyncTestClient) -> None:
     spec = (await client.get("/openapi.json")).json()
     assert f"{F}/ottoq-jobs-request" in spec["paths"]
     assert (await client.get(f"{F}/ottoq-depots-resources/{NASHVILLE_NORTH}/")).status_code == 200
+
+
+async def test_what_a_first_user_broke(client: AsyncTestClient, pool: asyncpg.Pool) -> None:
+    before = await _fingerprint(pool)
+    nested = "[" * 5000 + "]" * 5000
+    deep = await client.post(
+        f"{F}/ottoq-jobs-request",
+        headers={"content-type": "application/json"},
+        content=f'{{"vehicle_id": "{VID}", "job_type": "CHARGE", "metadata": {{"x": {nested}}}}}',
+    )
+    assert deep.status_code == 400 and "nested too deeply" in deep.json()["error"]
+
+    future = await client.post(
+        f"{F}/ottoq-vehicles-telemetry",
+        json={"vehicle_id": VID, "soc": 0.5, "ts": "2099-01-01T00:00:00Z"},
+    )
+    assert future.status_code == 422 and "future" in future.json()["error"]
+
+    elsewhere = await client.post(
+        f"{F}/ottoq-jobs-request",
+        json={
+            "vehicle_id": "Austin-00200",
+            "job_type": "CHARGE",
+            "preferred_depot_id": str(NASHVILLE_NORTH),
+        },
+    )
+    assert elsewhere.status_code == 422 and "not in the city" in elsewhere.json()["error"]
+    assert await _fingerprint(pool) == before

@@ -157,6 +157,28 @@ async def test_an_early_departure_pulls_the_next_booking_forward(
     await _check(pool)
 
 
+async def test_a_departure_just_before_the_next_window_still_pulls_it_forward(
+    pool: asyncpg.Pool, ctx: Ctx, clock: ManualClock
+) -> None:
+    # The freed stall shows RESERVED (the next window starts within the reserve lead); it is
+    # free all the same, and the vehicle booked on it is there.
+    await _scarce(pool)
+    first = await _request(pool, ctx, _req("Nashville-00032"))
+    second = await _request(pool, ctx, _req("Nashville-00033"))
+    for ref in ("Nashville-00032", "Nashville-00033"):
+        await in_transaction(pool, lambda c, r=ref: fleet.arrive(c, ctx, r, None))
+    await tick(pool, ctx)
+
+    clock.advance(30 * MIN)
+    await in_transaction(pool, lambda c: fleet.depart(c, ctx, "Nashville-00032"))
+    summary = await tick(pool, ctx)
+    assert summary.job_ids["moved"] == [str(second["id"])]
+    async with pool.acquire() as conn:
+        assert (await job(conn, second["id"]))["started_at"] == clock.now()
+        assert (await job(conn, first["id"]))["completed_at"] == clock.now()
+    await _check(pool)
+
+
 async def test_a_late_arrival_overruns_and_pushes_the_booking_behind_it(
     pool: asyncpg.Pool, ctx: Ctx, clock: ManualClock
 ) -> None:

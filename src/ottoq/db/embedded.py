@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,3 +35,17 @@ def start_embedded(data_dir: Path) -> tuple[Any, str]:
 def stop_embedded(server: Any) -> None:
     server.cleanup()
     log.info("db.embedded.stopped")
+
+
+@contextmanager
+def temporary_server(prefix: str = "ottoq-pg-") -> Iterator[str]:
+    """A throwaway server in a temporary folder, for tests and benchmarks; removed afterwards."""
+    folder = tempfile.mkdtemp(prefix=prefix)
+    # The server runs as its own user when OTTO-Q runs as root; it must reach its folder.
+    os.chmod(folder, 0o755)
+    server, dsn = start_embedded(Path(folder))
+    try:
+        yield dsn
+    finally:
+        stop_embedded(server)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -12,7 +12,7 @@ import asyncpg
 import structlog
 
 from ottoq.context import Ctx
-from ottoq.errors import Conflict, NotFound
+from ottoq.errors import Conflict, Invalid, NotFound
 from ottoq.events.store import record
 from ottoq.fleet import queries as fq
 from ottoq.jobs import queries as jq
@@ -23,6 +23,8 @@ from ottoq.network.queries import find_depot
 log = structlog.get_logger()
 
 DEFAULT_THRESHOLD = 0.20
+# How far ahead of OTTO-Q's clock a reading's own timestamp may be (vehicle clocks drift).
+MAX_CLOCK_SKEW = timedelta(minutes=5)
 # A vehicle reporting a position this close to a depot where it has a job has arrived there.
 DEFAULT_ARRIVAL_RADIUS_M = 150.0
 
@@ -54,6 +56,9 @@ async def ingest(conn: asyncpg.Connection, ctx: Ctx, reading: Reading) -> dict[s
     if vehicle is None:
         raise NotFound(f"vehicle {reading.vehicle_ref} not found")
     now = ctx.now()
+    if reading.ts is not None and reading.ts > now + MAX_CLOCK_SKEW:
+        # A reading from the future would hide every real one after it as "older".
+        raise Invalid(f"ts {reading.ts.isoformat()} is in the future (now {now.isoformat()})")
     row = await conn.fetchrow(
         fq.APPLY_TELEMETRY,
         vehicle["id"],

@@ -19,6 +19,7 @@ import structlog
 
 from ottoq.context import Ctx
 from ottoq.db.tx import in_transaction
+from ottoq.events.store import record
 from ottoq.fleet.queries import settle_vehicles
 from ottoq.jobs import queries as q
 from ottoq.jobs import tick_queries as tq
@@ -85,6 +86,27 @@ async def _steps(pool: asyncpg.Pool, ctx: Ctx, summary: TickSummary, repair: boo
 
     if any(summary.counts.values()):
         log.info("scheduler.tick", **summary.counts)
+        # Durable and resumable like every other change: realtime:ottoq carries it to dashboards.
+        await in_transaction(pool, lambda c: _record_tick(c, summary))
+
+
+async def _record_tick(conn: asyncpg.Connection, summary: TickSummary) -> None:
+    """Log a tick that moved something, so realtime:ottoq can publish its counts."""
+    payload = {
+        "tick_id": summary.tick_id,
+        "now": summary.now.isoformat(),
+        "transitions": summary.counts,
+    }
+    # The entity enum has no scheduler; ticks are the simulated world's clock, hence SIMULATOR.
+    await record(
+        conn,
+        city_id=None,
+        entity_type="SIMULATOR",
+        entity_id=None,
+        event_type="SCHEDULER_TICK",
+        payload=payload,
+        at=summary.now,
+    )
 
 
 Step = Callable[[asyncpg.Connection], Awaitable[list[Any]]]

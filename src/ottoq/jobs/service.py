@@ -18,6 +18,7 @@ from ottoq.fleet.queries import find_vehicle, settle_vehicles
 from ottoq.jobs import queries as q
 from ottoq.jobs.booking import find_window, place
 from ottoq.jobs.durations import DEFAULT_POWER_KW, DEFAULT_TARGET_SOC, DurationInput, job_duration
+from ottoq.jobs.forecast import predicted_start
 from ottoq.jobs.priority import priority_key
 from ottoq.network.queries import city_depots, find_depot
 from ottoq.states import JOB, JOB_TYPE_RESOURCE, JOB_TYPES, OPEN_JOB_STATES
@@ -111,6 +112,9 @@ async def _depots_for(
         depot = await find_depot(conn, preferred)
         if depot is None:
             raise NotFound(f"depot {preferred} not found")
+        if depot["city_id"] != vehicle["city_id"]:
+            raise Invalid(f"depot {depot['name']} is in {depot['city_name']}, not in the city "
+                          f"of vehicle {vehicle['external_ref']} ({vehicle['city_name']})")
         return [depot]
     depots = await city_depots(conn, vehicle["city_id"])
     if not depots:
@@ -261,12 +265,13 @@ async def _predicted_start(
     rows = await conn.fetch(
         q.RESOURCE_FREE_AT, job["depot_id"], JOB_TYPE_RESOURCE[job["job_type"]], now
     )
-    free = sorted(max(r["free_at"], now, job["requested_start_at"]) for r in rows)
-    if not free:
-        return None
-    # Jobs ahead take the stalls in turn as they free up, each for about this job's length.
-    rounds, slot = divmod(position - 1, len(free))
-    return free[slot] + rounds * timedelta(seconds=job["duration_seconds"])
+    return predicted_start(
+        (r["free_at"] for r in rows),
+        now,
+        job["requested_start_at"],
+        position,
+        timedelta(seconds=job["duration_seconds"]),
+    )
 
 
 async def cancel_job(

@@ -87,13 +87,15 @@ SELECT * FROM ottoq_jobs WHERE id = $1 AND state = $2 FOR UPDATE SKIP LOCKED
 """
 
 # Booked jobs waiting longer than they asked to, at depots where a fitting stall is free now.
+# RESERVED is free too: only a window starting within the reserve lead sets it, and that window's
+# own job is often the one to pull forward.
 PULL_FORWARD_CANDIDATES = """
 SELECT j.id FROM ottoq_jobs j
 WHERE j.state = 'SCHEDULED' AND j.scheduled_start_at > $1::timestamptz + $2::interval
   AND j.scheduled_start_at > j.requested_start_at
   AND EXISTS (
       SELECT 1 FROM ottoq_resources r
-      WHERE r.depot_id = j.depot_id AND r.status = 'AVAILABLE'
+      WHERE r.depot_id = j.depot_id AND r.status IN ('AVAILABLE', 'RESERVED')
         AND r.resource_type = CASE j.job_type WHEN 'CHARGE' THEN 'CHARGE_STALL'
                                               WHEN 'DETAILING' THEN 'CLEAN_DETAIL_STALL'
                                               ELSE 'MAINTENANCE_BAY' END::ottoq_resource_type)

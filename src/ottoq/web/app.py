@@ -19,18 +19,23 @@ from litestar.openapi.spec import RequestBody
 from ottoq import __version__
 from ottoq.clock import Clock, clock_from_spec
 from ottoq.context import Ctx
+from ottoq.dashboard import routes as dashboard_routes
 from ottoq.db.migrate import is_migrated
 from ottoq.db.pool import create_pool
 from ottoq.events import routes as event_routes
 from ottoq.fleet import routes as fleet_routes
+from ottoq.jobs import board_routes
 from ottoq.jobs import routes as job_routes
 from ottoq.metrics import routes as metrics_routes
 from ottoq.network import routes as network_routes
+from ottoq.realtime import routes as realtime_routes
+from ottoq.realtime.config import RealtimeConfig
+from ottoq.realtime.service import realtime_lifespan
 from ottoq.replay import routes as replay_routes
 from ottoq.report import routes as report_routes
 from ottoq.settings import Settings
 from ottoq.simulator import routes as simulator_routes
-from ottoq.web import health
+from ottoq.web import health, whoami
 from ottoq.web.auth import functions_guard
 from ottoq.web.errors import HANDLERS
 from ottoq.web.observe import observe_requests
@@ -50,6 +55,7 @@ def create_app(
     *,
     clock: Clock | None = None,
     run_worker: bool = False,
+    realtime: RealtimeConfig | None = None,
 ) -> Litestar:
     """Build the ASGI app; nothing touches the database until the app starts."""
     runtime = Runtime(ctx=Ctx(settings=settings, clock=clock or clock_from_spec(settings.clock)))
@@ -76,12 +82,16 @@ def create_app(
             *event_routes.ROUTES,
             *webhook_routes.ROUTES,
             *metrics_routes.ROUTES,
+            *board_routes.ROUTES,
+            *whoami.ROUTES,
+            *dashboard_routes.ROUTES,
+            *realtime_routes.ROUTES,
             *report_routes.ROUTES,
             *replay_routes.ROUTES,
             *simulator_routes.ROUTES,
         ],
         state=_state(runtime),
-        lifespan=[lifespan],
+        lifespan=[lifespan, realtime_lifespan(runtime, dsn, realtime)],
         exception_handlers=HANDLERS,
         guards=[functions_guard],
         middleware=[observe_requests],

@@ -50,6 +50,11 @@ def data_error(_: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[di
     return _body(f"invalid value: {exc}", 422)
 
 
+def too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    # The JSON decoder recurses per nesting level; a body nested thousands deep exhausts it.
+    return _body("malformed JSON body: nested too deeply", 400)
+
+
 def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("http.unhandled", path=request.url.path, error=type(exc).__name__)
     return _body("internal error; it has been logged", 500)
@@ -60,6 +65,7 @@ HANDLERS: dict[Any, Any] = {
     ValidationException: validation_error,
     HTTPException: http_error,
     asyncpg.DataError: data_error,
+    RecursionError: too_deep,
     asyncpg.IntegrityConstraintViolationError: data_error,
     Exception: unexpected,
 }
