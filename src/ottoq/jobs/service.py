@@ -113,8 +113,10 @@ async def _depots_for(
         if depot is None:
             raise NotFound(f"depot {preferred} not found")
         if depot["city_id"] != vehicle["city_id"]:
-            raise Invalid(f"depot {depot['name']} is in {depot['city_name']}, not in the city "
-                          f"of vehicle {vehicle['external_ref']} ({vehicle['city_name']})")
+            raise Invalid(
+                f"depot {depot['name']} is in {depot['city_name']}, not in the city "
+                f"of vehicle {vehicle['external_ref']} ({vehicle['city_name']})"
+            )
         return [depot]
     depots = await city_depots(conn, vehicle["city_id"])
     if not depots:

@@ -86,7 +86,7 @@ async def run_sessions_replay(
             outcome = await replay_sessions(target.api, target.pacer, plan, advance)
     wall = time.perf_counter() - began
 
-    lead = _session_rows(file, source.skipped, outcome, target.speed, wall)
+    lead = _session_rows(file, source.skipped, outcome, target, wall)
     console.print(kpi_table(outcome.report, f"Replay of {source.site}", lead))
     path = chart or settings.data_dir / "reports" / f"replay-sessions-{tag}.png"
     title = f"{source.site}, replayed at {target.speed:g}x"
@@ -184,11 +184,12 @@ def _progress(console: Console, total: int, what: str) -> Iterator[Callable[[int
 
 
 def _session_rows(
-    file: Path, skipped: int, outcome: SessionsOutcome, speed: float, wall: float
+    file: Path, skipped: int, outcome: SessionsOutcome, target: Target, wall: float
 ) -> list[Row]:
-    plan, stats = outcome.plan, outcome.stats
-    first = plan.first.astimezone(LONDON)
-    last = plan.last.astimezone(LONDON)
+    plan, stats, speed = outcome.plan, outcome.stats, target.speed
+    # The sessions' own dates, also when they were moved onto a running OTTO-Q's clock.
+    first = (plan.first - target.shift).astimezone(LONDON)
+    last = (plan.last - target.shift).astimezone(LONDON)
     unusable = f"; {skipped} rows in the file unusable" if skipped else ""
     refused = f"; {sum(stats.refused.values())} refused" if stats.refused else ""
     return [

@@ -35,18 +35,15 @@ GROUP BY 1
 ORDER BY 1
 """
 
-# Resources held, per type, as a running level: +1 when a job starts, -1 when it ends.
-BUSY_TIMELINE = f"""
-WITH spans AS (
-    SELECT r.resource_type::text AS kind, greatest(j.started_at, $2) AS t0,
-           least(coalesce(j.completed_at, $3), $3) AS t1
-    FROM ottoq_jobs j JOIN ottoq_resources r ON r.id = j.resource_id
-    WHERE {_IN_SCOPE} AND j.started_at IS NOT NULL AND j.started_at < $3
-      AND coalesce(j.completed_at, 'infinity') > $2
-), steps AS (
+
+def timeline(spans: str) -> str:
+    """A running level per kind from `spans` (kind, t0, t1): +1 at each start, -1 at each end."""
+    return f"""
+WITH spans AS ({spans}), steps AS (
     SELECT kind, t0 AS at, 1 AS delta FROM spans WHERE t1 > t0
     UNION ALL
-    SELECT kind, t1, -1 FROM spans WHERE t1 > t0
+    -- Still going when the period ends: no step down at its end.
+    SELECT kind, t1, -1 FROM spans WHERE t1 > t0 AND t1 < $3
 )
 SELECT kind, at, sum(sum(delta)) OVER (PARTITION BY kind ORDER BY at)::int AS level
 FROM steps
@@ -54,24 +51,22 @@ GROUP BY kind, at
 ORDER BY kind, at
 """
 
+
+# Resources held, per type: from a job's start to its end.
+BUSY_TIMELINE = timeline(f"""
+    SELECT r.resource_type::text AS kind, greatest(j.started_at, $2) AS t0,
+           least(coalesce(j.completed_at, $3), $3) AS t1
+    FROM ottoq_jobs j JOIN ottoq_resources r ON r.id = j.resource_id
+    WHERE {_IN_SCOPE} AND j.started_at IS NOT NULL AND j.started_at < $3
+      AND coalesce(j.completed_at, 'infinity') > $2""")
+
 # Vehicles waiting, per job type: from their requested start until they start or give up.
-QUEUE_TIMELINE = f"""
-WITH spans AS (
+QUEUE_TIMELINE = timeline(f"""
     SELECT j.job_type::text AS kind, greatest(j.requested_start_at, $2) AS t0,
            least(coalesce(j.started_at, j.completed_at, $3), $3) AS t1
     FROM ottoq_jobs j
     WHERE {_IN_SCOPE} AND j.requested_start_at < $3
-      AND coalesce(j.started_at, j.completed_at, 'infinity') > $2
-), steps AS (
-    SELECT kind, t0 AS at, 1 AS delta FROM spans WHERE t1 > t0
-    UNION ALL
-    SELECT kind, t1, -1 FROM spans WHERE t1 > t0
-)
-SELECT kind, at, sum(sum(delta)) OVER (PARTITION BY kind ORDER BY at)::int AS level
-FROM steps
-GROUP BY kind, at
-ORDER BY kind, at
-"""
+      AND coalesce(j.started_at, j.completed_at, 'infinity') > $2""")
 
 # Busy seconds within the period per resource type, against how many such resources exist.
 UTILIZATION = """
